@@ -1,0 +1,179 @@
+/** Wire types of the Clavis API (times are ISO 8601 strings). Checked against the OpenAPI document by a test. */
+export type Environment = 'live' | 'test' | 'dev';
+export type Role = 'owner' | 'admin' | 'developer' | 'auditor' | 'read-only';
+
+export interface ApiKey {
+  id: string;
+  workspaceId: string;
+  name: string;
+  environment: Environment;
+  start: string;
+  scopes: string[];
+  status: 'active' | 'suspended' | 'revoked' | 'expired';
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+  ipAllowlist: string[];
+  metadata: Record<string, unknown>;
+  ownerId: string | null;
+  replacesId: string | null;
+  replacedById: string | null;
+  revokedAt: string | null;
+  revokeReason: string | null;
+  suspendedAt: string | null;
+}
+
+export interface CreatedKey extends ApiKey {
+  /** The key itself, shown only once. */
+  key: string;
+}
+
+export interface CreateKeyRequest {
+  name: string;
+  environment: Environment;
+  scopes: string[];
+  expiresAt?: string;
+  ttlSeconds?: number;
+  ipAllowlist?: string[];
+  metadata?: Record<string, unknown>;
+  ownerId?: string;
+}
+
+export interface UpdateKeyRequest {
+  name?: string;
+  scopes?: string[];
+  ipAllowlist?: string[];
+  metadata?: Record<string, unknown>;
+  expiresAt?: string;
+}
+
+export interface ListKeysQuery {
+  environment?: Environment;
+  status?: 'active' | 'suspended' | 'revoked';
+  ownerId?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface PageOf<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface RotatedKey {
+  key: string;
+  successor: ApiKey;
+  previous: ApiKey;
+}
+
+export type VerifyCode =
+  | 'VALID'
+  | 'MALFORMED'
+  | 'NOT_FOUND'
+  | 'REVOKED'
+  | 'SUSPENDED'
+  | 'EXPIRED'
+  | 'ENV_MISMATCH'
+  | 'IP_NOT_ALLOWED'
+  | 'INSUFFICIENT_SCOPE';
+
+export interface VerifyRequest {
+  key: string;
+  environment?: Environment;
+  scope?: string;
+  ip?: string;
+}
+
+export interface VerifyResult {
+  valid: boolean;
+  code: VerifyCode;
+  keyId: string | null;
+  environment: Environment | null;
+  scopes: string[] | null;
+  expiresAt: string | null;
+  ownerId: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface AdminToken {
+  id: string;
+  workspaceId: string;
+  name: string;
+  role: Role;
+  start: string;
+  status: 'active' | 'revoked' | 'expired';
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  createdBy: string | null;
+}
+
+export interface CreatedToken extends AdminToken {
+  token: string;
+}
+
+export interface Workspace {
+  id: string;
+  name: string;
+  createdAt: string;
+  operator: boolean;
+}
+
+export interface AuditEvent {
+  id: string;
+  workspaceId: string;
+  seq: number;
+  time: string;
+  actor: { type: string; id: string };
+  action: string;
+  target: { type: string; id: string } | null;
+  data: Record<string, unknown>;
+  leafHash: string;
+}
+
+export interface AuditEventsQuery {
+  fromSeq?: number;
+  toSeq?: number;
+  since?: string;
+  until?: string;
+  actor?: string;
+  target?: string;
+  action?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface AuditCheckpoint {
+  treeSize: number;
+  rootHash: string;
+  createdAt: string;
+  note: string;
+}
+
+export interface CheckpointList {
+  origin: string;
+  verifierKey: string;
+  treeSize: number;
+  data: AuditCheckpoint[];
+}
+
+export interface InclusionProof {
+  seq: number;
+  leafHash: string;
+  treeSize: number;
+  rootHash: string;
+  proof: string[];
+  checkpoint: AuditCheckpoint;
+}
+
+/** RFC 9457 problem details as Clavis sends them. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: string;
+  requestId: string;
+  errors?: { field: string; message: string }[];
+}

@@ -1,0 +1,138 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One schema for every setting, parsed once at start; docs/reference/config.md is generated from
+ * it (`npm run docs:generate`) and a test keeps the two equal. No setting that is a secret has a
+ * default.
+ */
+interface Setting {
+  description: string;
+  /** The default as it would be written in the environment; absent means unset by default. */
+  default?: string;
+  schema: z.ZodTypeAny;
+}
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const seconds = z.coerce.number().int().min(0);
+
+export const SETTINGS = {
+  CLAVIS_HOST: { description: 'Address to listen on. Without TLS, anything but loopback needs CLAVIS_ALLOW_PLAIN_HTTP=true.', default: '127.0.0.1', schema: z.string().min(1) },
+  CLAVIS_PORT: { description: 'TCP port to listen on (0 picks a free one).', default: '8420', schema: z.coerce.number().int().min(0).max(65535) },
+  CLAVIS_DATA_DIR: { description: 'Folder for the embedded database, the first admin token and the local audit signing key.', default: './.clavis', schema: z.string().min(1) },
+  CLAVIS_DATABASE_URL: { description: 'postgres:// URL; when set, PostgreSQL is the store instead of the embedded SQLite database.', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional() },
+  CLAVIS_SQLITE_SYNCHRONOUS: { description: 'SQLite fsync policy: `full` survives power loss, `normal` survives a process crash only.', default: 'full', schema: z.enum(['full', 'normal']) },
+  CLAVIS_TLS_CERT_FILE: { description: 'PEM certificate chain; with CLAVIS_TLS_KEY_FILE the server speaks HTTPS only.', schema: z.string().min(1).optional() },
+  CLAVIS_TLS_KEY_FILE: { description: 'PEM private key for CLAVIS_TLS_CERT_FILE.', schema: z.string().min(1).optional() },
+  CLAVIS_ALLOW_PLAIN_HTTP: { description: 'Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy). Off by default.', default: 'false', schema: bool },
+  CLAVIS_KEY_PREFIX: { description: 'Brand at the start of every key and admin token, `[a-z]{2,8}`.', default: 'clv', schema: z.string().regex(/^[a-z]{2,8}$/, 'must be 2 to 8 lowercase letters') },
+  CLAVIS_LIVE_MAX_TTL_SECONDS: { description: 'Longest lifetime of a `live` key; keys created without an expiry get this one. Must be above 0: no live key lives forever.', default: '7776000', schema: seconds.min(1) },
+  CLAVIS_TEST_MAX_TTL_SECONDS: { description: 'Longest lifetime of a `test` key; 0 means no limit (and no default expiry).', default: '31536000', schema: seconds },
+  CLAVIS_DEV_MAX_TTL_SECONDS: { description: 'Longest lifetime of a `dev` key; 0 means no limit (and no default expiry).', default: '0', schema: seconds },
+  CLAVIS_ROTATION_GRACE_SECONDS: { description: 'How long a rotated key keeps working when the request names no grace period.', default: '86400', schema: seconds },
+  CLAVIS_CACHE_TTL_MS: { description: 'How long a node may serve a key or admin token from its cache. Changes made on this node apply at once; other nodes see them within this bound.', default: '5000', schema: z.coerce.number().int().min(0) },
+  CLAVIS_NEGATIVE_CACHE_TTL_MS: { description: 'How long an unknown key hash is remembered as unknown.', default: '2000', schema: z.coerce.number().int().min(0) },
+  CLAVIS_CACHE_MAX_ENTRIES: { description: 'Most keys held in the verify cache.', default: '1000000', schema: z.coerce.number().int().min(0) },
+  CLAVIS_AUDIT_ORIGIN: { description: 'Origin line of signed audit checkpoints; each workspace log is `<origin>/<workspace id>`.', default: 'clavis.local', schema: z.string().regex(/^[^\s]+$/, 'no white space') },
+  CLAVIS_AUDIT_CHECKPOINT_INTERVAL_SECONDS: { description: 'How often each grown audit log gets a signed checkpoint (0 turns the timer off; exports still checkpoint).', default: '60', schema: seconds },
+  CLAVIS_AUDIT_SIGNING_KEY_FILE: { description: 'PEM Ed25519 private key that signs checkpoints; created (mode 0600) when missing. Default `<data dir>/audit-signing-key.pem`. Nodes sharing a database must share this key.', schema: z.string().min(1).optional() },
+  CLAVIS_BODY_LIMIT_BYTES: { description: 'Largest request body accepted.', default: '65536', schema: z.coerce.number().int().min(1024) },
+  CLAVIS_LOG_LEVEL: { description: 'pino log level.', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+} satisfies Record<string, Setting>;
+
+type Settings = typeof SETTINGS;
+type Raw = { [K in keyof Settings]: z.infer<Settings[K]['schema']> };
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  sqliteSynchronous: 'full' | 'normal';
+  tls: { certFile: string; keyFile: string } | undefined;
+  allowPlainHttp: boolean;
+  keyPrefix: string;
+  maxTtlSeconds: { live: number; test: number | null; dev: number | null };
+  rotationGraceSeconds: number;
+  cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number };
+  audit: { origin: string; checkpointIntervalSeconds: number; signingKeyFile: string };
+  bodyLimitBytes: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * Parses the environment once. Throws a ConfigError listing every bad setting.
+ *
+ * @example const config = loadConfig(process.env)
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [string, Setting][]) {
+    const given = env[name];
+    const text = given === undefined || given === '' ? setting.default : given;
+    const parsed = setting.schema.safeParse(text);
+    if (parsed.success) raw[name] = parsed.data;
+    else problems.push(`${name}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const r = raw as Raw;
+  const tlsGiven = [r.CLAVIS_TLS_CERT_FILE, r.CLAVIS_TLS_KEY_FILE].filter((v) => v !== undefined).length;
+  if (tlsGiven === 1) problems.push('CLAVIS_TLS_CERT_FILE and CLAVIS_TLS_KEY_FILE go together');
+  if (tlsGiven === 0 && !r.CLAVIS_ALLOW_PLAIN_HTTP && !LOOPBACK.test(r.CLAVIS_HOST)) {
+    problems.push(`CLAVIS_HOST=${r.CLAVIS_HOST} is not loopback: give CLAVIS_TLS_CERT_FILE and CLAVIS_TLS_KEY_FILE, or set CLAVIS_ALLOW_PLAIN_HTTP=true if a TLS proxy stands in front`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const dataDir = resolve(r.CLAVIS_DATA_DIR);
+  return {
+    host: r.CLAVIS_HOST,
+    port: r.CLAVIS_PORT,
+    dataDir,
+    databaseUrl: r.CLAVIS_DATABASE_URL,
+    sqliteSynchronous: r.CLAVIS_SQLITE_SYNCHRONOUS,
+    tls: r.CLAVIS_TLS_CERT_FILE !== undefined && r.CLAVIS_TLS_KEY_FILE !== undefined ? { certFile: r.CLAVIS_TLS_CERT_FILE, keyFile: r.CLAVIS_TLS_KEY_FILE } : undefined,
+    allowPlainHttp: r.CLAVIS_ALLOW_PLAIN_HTTP,
+    keyPrefix: r.CLAVIS_KEY_PREFIX,
+    maxTtlSeconds: {
+      live: r.CLAVIS_LIVE_MAX_TTL_SECONDS,
+      test: r.CLAVIS_TEST_MAX_TTL_SECONDS === 0 ? null : r.CLAVIS_TEST_MAX_TTL_SECONDS,
+      dev: r.CLAVIS_DEV_MAX_TTL_SECONDS === 0 ? null : r.CLAVIS_DEV_MAX_TTL_SECONDS,
+    },
+    rotationGraceSeconds: r.CLAVIS_ROTATION_GRACE_SECONDS,
+    cache: { ttlMs: r.CLAVIS_CACHE_TTL_MS, negativeTtlMs: r.CLAVIS_NEGATIVE_CACHE_TTL_MS, maxEntries: r.CLAVIS_CACHE_MAX_ENTRIES },
+    audit: {
+      origin: r.CLAVIS_AUDIT_ORIGIN,
+      checkpointIntervalSeconds: r.CLAVIS_AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+      signingKeyFile: resolve(r.CLAVIS_AUDIT_SIGNING_KEY_FILE ?? `${dataDir}/audit-signing-key.pem`),
+    },
+    bodyLimitBytes: r.CLAVIS_BODY_LIMIT_BYTES,
+    logLevel: r.CLAVIS_LOG_LEVEL,
+  };
+}
+
+/** The Markdown reference of every setting, generated from SETTINGS. */
+export function configReference(): string {
+  const rows = (Object.entries(SETTINGS) as [string, Setting][]).map(
+    ([name, s]) => `| \`${name}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.description} |`,
+  );
+  return [
+    '# Configuration reference',
+    '',
+    'Generated from `src/config.ts` by `npm run docs:generate`; a test fails when this file and the schema disagree.',
+    'Every setting is an environment variable, read once at start. A bad value stops the server with a message naming each bad setting.',
+    '',
+    '| setting | default | meaning |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,45 @@
+import type { Role } from '../model.ts';
+
+/**
+ * What an admin token may do. One check (`can`) guards every route; docs/reference/permissions.md
+ * is generated from this table.
+ */
+export const PERMISSIONS = {
+  'keys:read': 'Read API keys and their metadata',
+  'keys:write': 'Create, change, rotate, suspend, resume and revoke API keys',
+  'keys:verify': 'Verify API keys',
+  'tokens:read': 'List admin tokens',
+  'tokens:write': 'Create and revoke admin tokens',
+  'audit:read': 'Read audit events, checkpoints and proofs; export the log',
+  'audit:checkpoint': 'Ask for a signed checkpoint now',
+  'workspaces:read': 'Read the current workspace',
+  'workspaces:create': 'Create workspaces (owners of the operator workspace only)',
+} as const;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+const ALL = Object.keys(PERMISSIONS) as Permission[];
+
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  owner: ALL,
+  admin: ALL.filter((p) => p !== 'workspaces:create'),
+  developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read'],
+  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read'],
+  'read-only': ['keys:read', 'workspaces:read'],
+};
+
+const RANK: Record<Role, number> = { owner: 0, admin: 1, developer: 2, auditor: 3, 'read-only': 3 };
+
+/** Whether `role` holds `permission`. */
+export function can(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+/**
+ * Whether a token with role `granter` may create or revoke a token with role `target`: never
+ * above its own rank, and only owners manage owners.
+ */
+export function canGrant(granter: Role, target: Role): boolean {
+  if (target === 'owner') return granter === 'owner';
+  return RANK[granter] <= RANK[target];
+}

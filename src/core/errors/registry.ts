@@ -1,0 +1,83 @@
+/**
+ * The one registry of error codes. Codes are UPPER_SNAKE, stable, and never reused once retired.
+ * docs/reference/errors.md is checked against this table by a test.
+ */
+export interface ErrorDefinition {
+  status: number;
+  title: string;
+}
+
+export const ERROR_CODES = {
+  // Request shape
+  VALIDATION_FAILED: { status: 400, title: 'The request does not match the schema' },
+  INVALID_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  INVALID_CURSOR: { status: 400, title: 'The pagination cursor is not valid' },
+  UNKNOWN_SCOPE: { status: 400, title: 'A scope does not exist' },
+  INVALID_CIDR: { status: 400, title: 'An IP allowlist entry is not a valid address or CIDR range' },
+  EXPIRY_IN_PAST: { status: 400, title: 'The expiry is in the past' },
+  EXPIRY_TOO_LONG: { status: 400, title: 'The expiry is later than the environment policy allows' },
+  EXPIRY_CONFLICT: { status: 400, title: 'Both expiresAt and ttlSeconds were given' },
+  EXPIRY_REQUIRED: { status: 400, title: 'The environment policy requires an expiry' },
+  BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
+  // Authentication and authorisation of admin tokens
+  AUTH_REQUIRED: { status: 401, title: 'An admin token is required' },
+  AUTH_INVALID: { status: 401, title: 'The admin token is not valid' },
+  PERMISSION_DENIED: { status: 403, title: 'The token role does not allow this operation' },
+  ROLE_NOT_GRANTABLE: { status: 403, title: 'A token cannot grant a role above its own' },
+  // Resources
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  KEY_NOT_FOUND: { status: 404, title: 'No such key in this workspace' },
+  TOKEN_NOT_FOUND: { status: 404, title: 'No such admin token in this workspace' },
+  WORKSPACE_NOT_FOUND: { status: 404, title: 'No such workspace' },
+  AUDIT_EVENT_NOT_FOUND: { status: 404, title: 'No such audit event' },
+  CHECKPOINT_NOT_FOUND: { status: 404, title: 'No signed checkpoint covers this event yet' },
+  KEY_STATE_CONFLICT: { status: 409, title: 'The key is not in a state that allows this operation' },
+  TOKEN_STATE_CONFLICT: { status: 409, title: 'The admin token is not in a state that allows this operation' },
+  // Verify outcomes (DESIGN.md section 3); the verify endpoint answers them with 200, the data
+  // API and gateway with the status given here.
+  MALFORMED: { status: 401, title: 'The key is malformed or its checksum fails' },
+  NOT_FOUND: { status: 401, title: 'The key is not known' },
+  REVOKED: { status: 401, title: 'The key was revoked' },
+  SUSPENDED: { status: 403, title: 'The key is suspended' },
+  EXPIRED: { status: 401, title: 'The key has expired' },
+  ENV_MISMATCH: { status: 403, title: 'The key belongs to another environment' },
+  IP_NOT_ALLOWED: { status: 403, title: 'The client address is not in the key allowlist' },
+  INSUFFICIENT_SCOPE: { status: 403, title: 'The key lacks the required scope' },
+  // Server state
+  STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be reached' },
+  NOT_READY: { status: 503, title: 'The server is not ready' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Where the docs describe a code: an anchor in docs/reference/errors.md. */
+export function docsAnchor(code: ErrorCode): string {
+  return `errors.md#${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+export interface FieldError {
+  /** JSON pointer-like path of the offending field, e.g. `/body/scopes/0`. */
+  field: string;
+  message: string;
+}
+
+/**
+ * A domain failure with a stable code. Only the HTTP error handler turns it into a response.
+ *
+ * @example throw new ClavisError('KEY_NOT_FOUND', `no key ${id}`)
+ */
+export class ClavisError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[];
+
+  constructor(code: ErrorCode, detail?: string, errors: FieldError[] = []) {
+    super(detail ?? ERROR_CODES[code].title);
+    this.name = 'ClavisError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.errors = errors;
+  }
+}

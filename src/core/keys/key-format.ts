@@ -1,0 +1,77 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { encodeBase62, encodeBase62BigInt } from '../encoding/base62.ts';
+
+/** Environments a key can belong to; a key verifies only in its own. */
+export const ENVIRONMENTS = ['live', 'test', 'dev'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** The type segment of admin tokens, which share the key format. */
+export const ADMIN_TOKEN_TYPE = 'adm';
+export type CredentialType = Environment | typeof ADMIN_TOKEN_TYPE;
+
+export const BODY_BYTES = 32;
+export const BODY_LENGTH = 43;
+export const CHECK_LENGTH = 6;
+/** How many leading characters of a credential are kept for display (prefix, type and 4 of the body). */
+export const DISPLAY_BODY_CHARS = 4;
+
+export const PREFIX_PATTERN = /^[a-z]{2,8}$/;
+
+/**
+ * The published pattern of a Clavis API key: `<prefix>_<env>_<43 base62><6 base62 CRC32>`.
+ * Scanners (gitleaks, secretlint) can use it as is; the checksum then confirms a match.
+ */
+export const KEY_REGEX_SOURCE = '\\b([a-z]{2,8})_(live|test|dev)_([0-9A-Za-z]{43})([0-9A-Za-z]{6})\\b';
+
+const CREDENTIAL_PATTERN = /^([a-z]{2,8})_(live|test|dev|adm)_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
+
+/** Longest string that can be a credential; anything longer is rejected before any regex runs. */
+export const MAX_CREDENTIAL_LENGTH = 8 + 1 + 4 + 1 + BODY_LENGTH + CHECK_LENGTH;
+
+export interface ParsedCredential {
+  prefix: string;
+  type: CredentialType;
+}
+
+/** CRC32 (IEEE, as zlib computes it) of `text`, as 6 base62 characters. */
+export function checksum(text: string): string {
+  return encodeBase62BigInt(BigInt(crc32(text)), CHECK_LENGTH);
+}
+
+/**
+ * Generates a credential from the OS CSPRNG.
+ *
+ * @example generateCredential('clv', 'live') // 'clv_live_3x…(43)…Ab12Cd'
+ */
+export function generateCredential(prefix: string, type: CredentialType, random: (n: number) => Buffer = randomBytes): string {
+  if (!PREFIX_PATTERN.test(prefix)) throw new RangeError(`invalid key prefix: must match ${PREFIX_PATTERN.source}`);
+  const head = `${prefix}_${type}_${encodeBase62(random(BODY_BYTES), BODY_LENGTH)}`;
+  return head + checksum(head);
+}
+
+/**
+ * Checks shape and checksum without any lookup. Returns null for anything malformed.
+ *
+ * @example parseCredential('clv_live_…') // { prefix: 'clv', type: 'live' }
+ */
+export function parseCredential(text: string): ParsedCredential | null {
+  if (text.length > MAX_CREDENTIAL_LENGTH) return null;
+  const m = CREDENTIAL_PATTERN.exec(text);
+  if (!m) return null;
+  const [, prefix, type, , check] = m;
+  if (prefix === undefined || type === undefined || check === undefined) return null;
+  if (checksum(text.slice(0, text.length - CHECK_LENGTH)) !== check) return null;
+  return { prefix, type: type as CredentialType };
+}
+
+/** SHA-256 of the whole credential, hex. High entropy, so no salt or slow hash is needed. */
+export function hashCredential(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The part of a credential kept for display: prefix, type and the first characters of the body. */
+export function displayStart(text: string): string {
+  const second = text.indexOf('_', text.indexOf('_') + 1);
+  return text.slice(0, second + 1 + DISPLAY_BODY_CHARS);
+}

@@ -1,0 +1,274 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Clock } from '../clock.ts';
+import { ClavisError, type FieldError } from '../errors/registry.ts';
+import type { IdGenerator } from '../ids.ts';
+import type { ApiKeyPatch, ApiKeyRecord, AuditActor, KeyStatus } from '../model.ts';
+import type { KeyFilter, Repos, Store } from '../ports/store.ts';
+import { displayStart, generateCredential, hashCredential, type Environment } from './key-format.ts';
+import type { KeyPolicy } from './key-policy.ts';
+import { parseCidr } from './ip-allowlist.ts';
+import { isScope } from './scopes.ts';
+
+export interface CreateKeyInput {
+  name: string;
+  environment: Environment;
+  scopes: string[];
+  /** Epoch ms. */
+  expiresAt?: number;
+  ttlSeconds?: number;
+  ipAllowlist?: string[];
+  metadata?: Record<string, unknown>;
+  ownerId?: string;
+}
+
+export interface UpdateKeyInput {
+  name?: string;
+  scopes?: string[];
+  ipAllowlist?: string[];
+  metadata?: Record<string, unknown>;
+  /** Epoch ms. */
+  expiresAt?: number;
+}
+
+export interface IssuedKey {
+  record: ApiKeyRecord;
+  /** The plaintext key: shown once, never stored. */
+  secret: string;
+}
+
+export interface RotatedKey extends IssuedKey {
+  previous: ApiKeyRecord;
+}
+
+/** Who acts, and in which workspace. */
+export interface Acting {
+  workspaceId: string;
+  actor: AuditActor;
+}
+
+export interface KeyServiceDeps {
+  store: Store;
+  audit: AuditLog;
+  clock: Clock;
+  ids: IdGenerator;
+  policy: KeyPolicy;
+  /** Called after a change commits, with the hash of every key whose state changed. */
+  onKeyChanged: (hash: string) => void;
+  random?: (n: number) => Buffer;
+}
+
+/** Audit data of a key: what it is, never anything that helps guess it. */
+function auditView(k: ApiKeyRecord): Record<string, unknown> {
+  return {
+    name: k.name,
+    environment: k.environment,
+    start: k.start,
+    scopes: k.scopes,
+    status: k.status,
+    expiresAt: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString(),
+    ipAllowlist: k.ipAllowlist,
+    ownerId: k.ownerId,
+  };
+}
+
+/**
+ * The key lifecycle: create, read, change, rotate, suspend, resume, revoke. Every change commits
+ * with its audit event.
+ */
+export class KeyService {
+  readonly #d: KeyServiceDeps;
+
+  constructor(deps: KeyServiceDeps) {
+    this.#d = deps;
+  }
+
+  #checkScopes(scopes: readonly string[], field: string): string[] {
+    const errors: FieldError[] = [];
+    scopes.forEach((s, i) => {
+      if (!isScope(s)) errors.push({ field: `${field}/${i}`, message: `unknown scope '${s}'` });
+    });
+    if (errors.length > 0) throw new ClavisError('UNKNOWN_SCOPE', errors.map((e) => e.message).join('; '), errors);
+    return [...new Set(scopes)];
+  }
+
+  #checkAllowlist(entries: readonly string[], field: string): string[] {
+    const out: string[] = [];
+    const errors: FieldError[] = [];
+    entries.forEach((e, i) => {
+      const parsed = parseCidr(e);
+      if (parsed === null) errors.push({ field: `${field}/${i}`, message: `'${e}' is not an IPv4/IPv6 address or CIDR range` });
+      else out.push(parsed);
+    });
+    if (errors.length > 0) throw new ClavisError('INVALID_CIDR', errors.map((e) => e.message).join('; '), errors);
+    return [...new Set(out)];
+  }
+
+  #checkExpiry(environment: Environment, expiresAt: number | null, now: number, field: string): number | null {
+    const max = this.#d.policy.maxTtlMs[environment];
+    if (expiresAt === null) {
+      if (max !== null) throw new ClavisError('EXPIRY_REQUIRED', `keys in '${environment}' must expire`, [{ field, message: 'required by policy' }]);
+      return null;
+    }
+    if (expiresAt <= now) throw new ClavisError('EXPIRY_IN_PAST', 'the expiry must be in the future', [{ field, message: 'in the past' }]);
+    if (max !== null && expiresAt > now + max) {
+      throw new ClavisError('EXPIRY_TOO_LONG', `keys in '${environment}' may live at most ${Math.floor(max / 1000)} seconds`, [
+        { field, message: `later than ${new Date(now + max).toISOString()}` },
+      ]);
+    }
+    return expiresAt;
+  }
+
+  async create(acting: Acting, input: CreateKeyInput): Promise<IssuedKey> {
+    const now = this.#d.clock.now();
+    const scopes = this.#checkScopes(input.scopes, '/body/scopes');
+    const ipAllowlist = this.#checkAllowlist(input.ipAllowlist ?? [], '/body/ipAllowlist');
+    if (input.expiresAt !== undefined && input.ttlSeconds !== undefined) {
+      throw new ClavisError('EXPIRY_CONFLICT', 'give expiresAt or ttlSeconds, not both', [{ field: '/body/ttlSeconds', message: 'conflicts with expiresAt' }]);
+    }
+    const max = this.#d.policy.maxTtlMs[input.environment];
+    const requested = input.expiresAt ?? (input.ttlSeconds !== undefined ? now + input.ttlSeconds * 1000 : max === null ? null : now + max);
+    const expiresAt = this.#checkExpiry(input.environment, requested, now, input.ttlSeconds !== undefined ? '/body/ttlSeconds' : '/body/expiresAt');
+    const secret = generateCredential(this.#d.policy.prefix, input.environment, this.#d.random);
+    const record: ApiKeyRecord = {
+      id: this.#d.ids('key'),
+      workspaceId: acting.workspaceId,
+      name: input.name,
+      environment: input.environment,
+      start: displayStart(secret),
+      hash: hashCredential(secret),
+      scopes,
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+      expiresAt,
+      ipAllowlist,
+      metadata: input.metadata ?? {},
+      ownerId: input.ownerId ?? null,
+      replacesId: null,
+      replacedById: null,
+      revokedAt: null,
+      revokeReason: null,
+      suspendedAt: null,
+    };
+    await this.#d.store.transact(async (tx) => {
+      await tx.keys.insert(record);
+      await this.#d.audit.append(tx, { ...acting, action: 'key.created', target: { type: 'key', id: record.id }, data: auditView(record) });
+    });
+    this.#d.onKeyChanged(record.hash);
+    return { record, secret };
+  }
+
+  async get(workspaceId: string, id: string): Promise<ApiKeyRecord> {
+    const key = await this.#d.store.keys.findById(workspaceId, id);
+    if (key === null) throw new ClavisError('KEY_NOT_FOUND', `no key ${id} in this workspace`);
+    return key;
+  }
+
+  async list(workspaceId: string, filter: KeyFilter): Promise<ApiKeyRecord[]> {
+    return this.#d.store.keys.list(workspaceId, filter);
+  }
+
+  /** Loads the key inside the transaction and applies `change`, which returns the patch and audit data. */
+  async #change(
+    acting: Acting,
+    id: string,
+    action: string,
+    change: (key: ApiKeyRecord, now: number, tx: Repos) => Promise<{ patch: ApiKeyPatch; data?: Record<string, unknown> }>,
+  ): Promise<ApiKeyRecord> {
+    const now = this.#d.clock.now();
+    const updated = await this.#d.store.transact(async (tx) => {
+      const key = await tx.keys.findById(acting.workspaceId, id);
+      if (key === null) throw new ClavisError('KEY_NOT_FOUND', `no key ${id} in this workspace`);
+      const { patch, data } = await change(key, now, tx);
+      const next = await tx.keys.update(acting.workspaceId, id, { ...patch, updatedAt: now });
+      if (next === null) throw new ClavisError('KEY_NOT_FOUND', `no key ${id} in this workspace`);
+      await this.#d.audit.append(tx, { ...acting, action, target: { type: 'key', id }, data: { ...auditView(next), ...data } });
+      return next;
+    });
+    this.#d.onKeyChanged(updated.hash);
+    return updated;
+  }
+
+  #requireStatus(key: ApiKeyRecord, now: number, allowed: readonly KeyStatus[], operation: string): void {
+    if (!allowed.includes(key.status)) throw new ClavisError('KEY_STATE_CONFLICT', `cannot ${operation} a ${key.status} key`);
+    if (key.expiresAt !== null && key.expiresAt <= now) throw new ClavisError('KEY_STATE_CONFLICT', `cannot ${operation} an expired key`);
+  }
+
+  async update(acting: Acting, id: string, input: UpdateKeyInput): Promise<ApiKeyRecord> {
+    return this.#change(acting, id, 'key.updated', async (key, now) => {
+      if (key.status === 'revoked') throw new ClavisError('KEY_STATE_CONFLICT', 'cannot change a revoked key');
+      const patch: ApiKeyPatch = {};
+      const changed: string[] = [];
+      if (input.name !== undefined) { patch.name = input.name; changed.push('name'); }
+      if (input.scopes !== undefined) { patch.scopes = this.#checkScopes(input.scopes, '/body/scopes'); changed.push('scopes'); }
+      if (input.ipAllowlist !== undefined) { patch.ipAllowlist = this.#checkAllowlist(input.ipAllowlist, '/body/ipAllowlist'); changed.push('ipAllowlist'); }
+      if (input.metadata !== undefined) { patch.metadata = input.metadata; changed.push('metadata'); }
+      if (input.expiresAt !== undefined) {
+        patch.expiresAt = this.#checkExpiry(key.environment, input.expiresAt, now, '/body/expiresAt');
+        changed.push('expiresAt');
+      }
+      return { patch, data: { changed } };
+    });
+  }
+
+  async suspend(acting: Acting, id: string, reason?: string): Promise<ApiKeyRecord> {
+    return this.#change(acting, id, 'key.suspended', async (key, now) => {
+      this.#requireStatus(key, now, ['active'], 'suspend');
+      return { patch: { status: 'suspended', suspendedAt: now }, data: { reason: reason ?? null } };
+    });
+  }
+
+  async resume(acting: Acting, id: string): Promise<ApiKeyRecord> {
+    return this.#change(acting, id, 'key.resumed', async (key, now) => {
+      this.#requireStatus(key, now, ['suspended'], 'resume');
+      return { patch: { status: 'active', suspendedAt: null } };
+    });
+  }
+
+  async revoke(acting: Acting, id: string, reason: string): Promise<ApiKeyRecord> {
+    return this.#change(acting, id, 'key.revoked', async (key) => {
+      if (key.status === 'revoked') throw new ClavisError('KEY_STATE_CONFLICT', 'the key is already revoked');
+      return { patch: { status: 'revoked', revokedAt: this.#d.clock.now(), revokeReason: reason }, data: { reason } };
+    });
+  }
+
+  /**
+   * Issues a successor with the same attributes and keeps the old key valid for the grace period,
+   * never past its own expiry. The successor's lifetime is the old key's lifetime, within policy.
+   */
+  async rotate(acting: Acting, id: string, gracePeriodSeconds?: number): Promise<RotatedKey> {
+    const graceMs = gracePeriodSeconds === undefined ? this.#d.policy.defaultGraceMs : gracePeriodSeconds * 1000;
+    let issued: IssuedKey | undefined;
+    const previous = await this.#change(acting, id, 'key.rotated', async (key, now, tx) => {
+      this.#requireStatus(key, now, ['active', 'suspended'], 'rotate');
+      if (key.replacedById !== null) throw new ClavisError('KEY_STATE_CONFLICT', `the key was already rotated to ${key.replacedById}`);
+      const max = this.#d.policy.maxTtlMs[key.environment];
+      const lifetime = key.expiresAt === null ? max : Math.min(key.expiresAt - key.createdAt, max ?? Number.POSITIVE_INFINITY);
+      const secret = generateCredential(this.#d.policy.prefix, key.environment, this.#d.random);
+      const successor: ApiKeyRecord = {
+        ...key,
+        id: this.#d.ids('key'),
+        start: displayStart(secret),
+        hash: hashCredential(secret),
+        status: 'active',
+        suspendedAt: null,
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: lifetime === null ? null : now + lifetime,
+        replacesId: key.id,
+        replacedById: null,
+        revokedAt: null,
+        revokeReason: null,
+      };
+      await tx.keys.insert(successor);
+      await this.#d.audit.append(tx, { ...acting, action: 'key.created', target: { type: 'key', id: successor.id }, data: { ...auditView(successor), replacesId: key.id } });
+      issued = { record: successor, secret };
+      const graceEnd = now + graceMs;
+      const expiresAt = key.expiresAt === null ? graceEnd : Math.min(key.expiresAt, graceEnd);
+      return { patch: { replacedById: successor.id, expiresAt }, data: { successorId: successor.id, gracePeriodSeconds: graceMs / 1000 } };
+    });
+    if (issued === undefined) throw new Error('rotation produced no successor');
+    this.#d.onKeyChanged(issued.record.hash);
+    return { ...issued, previous };
+  }
+}

@@ -1,0 +1,111 @@
+import type { Environment } from '../keys/key-format.ts';
+import type {
+  AdminTokenRecord,
+  ApiKeyPatch,
+  ApiKeyRecord,
+  AuditCheckpoint,
+  AuditEvent,
+  KeyStatus,
+  StoredAuditEvent,
+  Workspace,
+} from '../model.ts';
+
+/** Cursor pagination: ids are time-sortable, so `afterId` pages in creation order. */
+export interface Page {
+  afterId?: string;
+  limit: number;
+}
+
+export interface KeyFilter extends Page {
+  environment?: Environment;
+  status?: KeyStatus;
+  ownerId?: string;
+}
+
+export interface WorkspaceRepo {
+  insert(ws: Workspace): Promise<void>;
+  findById(id: string): Promise<Workspace | null>;
+  /** Workspaces in creation order. */
+  list(page: Page): Promise<Workspace[]>;
+}
+
+export interface KeyRepo {
+  insert(key: ApiKeyRecord): Promise<void>;
+  findById(workspaceId: string, id: string): Promise<ApiKeyRecord | null>;
+  /** Across workspaces: the caller checks the workspace. */
+  findByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** Applies the patch and returns the updated record, or null when no such key in the workspace. */
+  update(workspaceId: string, id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | null>;
+  list(workspaceId: string, filter: KeyFilter): Promise<ApiKeyRecord[]>;
+}
+
+export interface TokenRepo {
+  insert(token: AdminTokenRecord): Promise<void>;
+  findById(workspaceId: string, id: string): Promise<AdminTokenRecord | null>;
+  findByHash(hash: string): Promise<AdminTokenRecord | null>;
+  /** Sets revokedAt; returns the updated record or null when no such token in the workspace. */
+  revoke(workspaceId: string, id: string, at: number): Promise<AdminTokenRecord | null>;
+  list(workspaceId: string, page: Page): Promise<AdminTokenRecord[]>;
+  /** Whether any token with role owner exists, revoked or not (bootstrap runs only on an empty store). */
+  anyOwner(): Promise<boolean>;
+}
+
+export interface AuditFilter {
+  /** First seq to return (inclusive). */
+  fromSeq?: number;
+  /** Last seq to return (inclusive). */
+  toSeq?: number;
+  since?: number;
+  until?: number;
+  actorId?: string;
+  targetId?: string;
+  action?: string;
+  limit: number;
+}
+
+export interface AuditRepo {
+  /**
+   * Reserves the next seq of the workspace log. Inside a transaction this serialises appenders
+   * (a row lock on PostgreSQL) and a rollback gives the number back, so the log stays gapless.
+   */
+  nextSeq(workspaceId: string): Promise<number>;
+  insert(event: AuditEvent, leafHash: string): Promise<void>;
+  /** Events in seq order. */
+  list(workspaceId: string, filter: AuditFilter): Promise<StoredAuditEvent[]>;
+  findBySeq(workspaceId: string, seq: number): Promise<StoredAuditEvent | null>;
+  /** Leaf hashes (hex) for seq in [fromSeq, toSeq), in order. */
+  leafHashes(workspaceId: string, fromSeq: number, toSeq: number): Promise<string[]>;
+  /** Number of events in the workspace log. */
+  size(workspaceId: string): Promise<number>;
+  /** Inserts a checkpoint; a second one for the same (workspace, treeSize) is ignored. */
+  insertCheckpoint(cp: AuditCheckpoint): Promise<void>;
+  /** Newest first. */
+  listCheckpoints(workspaceId: string, limit: number, beforeTreeSize?: number): Promise<AuditCheckpoint[]>;
+  latestCheckpoint(workspaceId: string): Promise<AuditCheckpoint | null>;
+  /** The smallest checkpoint whose treeSize is at least `minTreeSize`. */
+  checkpointCovering(workspaceId: string, minTreeSize: number): Promise<AuditCheckpoint | null>;
+  /** Workspaces whose log has grown past their latest checkpoint. */
+  workspacesNeedingCheckpoint(): Promise<string[]>;
+}
+
+export interface Repos {
+  workspaces: WorkspaceRepo;
+  keys: KeyRepo;
+  tokens: TokenRepo;
+  audit: AuditRepo;
+}
+
+/**
+ * The storage port. Reads may use the repos directly; every change goes through `transact`, so a
+ * change and its audit event commit together or not at all.
+ *
+ * Inside `transact` the callback only talks to the store: it must not wait on the network or a
+ * timer (on SQLite the transaction holds the one connection until it ends).
+ */
+export interface Store extends Repos {
+  readonly kind: 'memory' | 'sqlite' | 'postgres';
+  transact<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /** Cheap round trip for readiness probes. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,80 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ClavisError, ERROR_CODES, docsAnchor, type ErrorCode, type FieldError } from '../../core/errors/registry.ts';
+
+interface AjvError {
+  instancePath: string;
+  message?: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+/** Turns ajv errors into field paths like `/body/scopes/0` with a reason. */
+function fieldErrors(context: string | undefined, errors: readonly AjvError[]): FieldError[] {
+  return errors.map((e) => {
+    let field = `/${context ?? 'body'}${e.instancePath}`;
+    let message = e.message ?? e.keyword;
+    if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
+      field += `/${e.params.additionalProperty}`;
+      message = 'unknown field';
+    } else if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') {
+      field += `/${e.params.missingProperty}`;
+      message = 'required';
+    }
+    return { field, message };
+  });
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, detail: string, errors: FieldError[] = []): FastifyReply {
+  const def = ERROR_CODES[code];
+  return reply
+    .status(def.status)
+    .type('application/problem+json')
+    .send({
+      type: `/docs/${docsAnchor(code)}`,
+      title: def.title,
+      status: def.status,
+      detail,
+      instance: request.url.split('?')[0] ?? request.url,
+      code,
+      requestId: request.id,
+      ...(errors.length > 0 ? { errors } : {}),
+    });
+}
+
+/** Maps framework errors (parsing, size, media type) to registry codes. */
+function frameworkCode(err: FastifyError): { code: ErrorCode; detail: string } | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'send the body as application/json' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'BODY_TOO_LARGE', detail: err.message };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { code: 'INVALID_JSON', detail: 'the body is not valid JSON' };
+    default:
+      if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/.test(err.message))) return { code: 'INVALID_JSON', detail: 'the body is not valid JSON' };
+      return null;
+  }
+}
+
+/**
+ * The only place a domain error becomes HTTP: RFC 9457 problem+json with `code` and `requestId`.
+ * Unexpected errors are logged (never with request bodies) and answered as INTERNAL_ERROR.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof ClavisError) {
+      if (err.status >= 500) request.log.error({ code: err.code, err: { message: err.message } }, 'request failed');
+      return sendProblem(reply, request, err.code, err.message, err.errors);
+    }
+    if (err.validation !== undefined) {
+      const errors = fieldErrors(err.validationContext, err.validation as AjvError[]);
+      return sendProblem(reply, request, 'VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    }
+    const mapped = frameworkCode(err);
+    if (mapped !== null) return sendProblem(reply, request, mapped.code, mapped.detail);
+    request.log.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'unexpected error');
+    return sendProblem(reply, request, 'INTERNAL_ERROR', 'an unexpected error occurred; quote the requestId when reporting it');
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
+}

@@ -1,0 +1,43 @@
+import type { RouteModule } from '../../app-types.ts';
+import { auditCheckpointCreate } from './audit-checkpoint-create.ts';
+import { auditCheckpoints } from './audit-checkpoints.ts';
+import { auditConsistency } from './audit-consistency.ts';
+import { auditEvents } from './audit-events.ts';
+import { auditProof } from './audit-proof.ts';
+import { keysCreate } from './keys-create.ts';
+import { keysGet } from './keys-get.ts';
+import { keysList } from './keys-list.ts';
+import { keysResume } from './keys-resume.ts';
+import { keysRevoke } from './keys-revoke.ts';
+import { keysRotate } from './keys-rotate.ts';
+import { keysSuspend } from './keys-suspend.ts';
+import { keysUpdate } from './keys-update.ts';
+import { keysVerify } from './keys-verify.ts';
+import { tokensCreate } from './tokens-create.ts';
+import { tokensList } from './tokens-list.ts';
+import { tokensRevoke } from './tokens-revoke.ts';
+import { workspaceCurrent } from './workspace-current.ts';
+import { workspacesCreate } from './workspaces-create.ts';
+
+/** Every v1 operation, one module each. */
+export const V1_ROUTES: readonly RouteModule[] = [
+  keysCreate,
+  keysList,
+  keysGet,
+  keysUpdate,
+  keysRotate,
+  keysRevoke,
+  keysSuspend,
+  keysResume,
+  keysVerify,
+  tokensCreate,
+  tokensList,
+  tokensRevoke,
+  workspacesCreate,
+  workspaceCurrent,
+  auditEvents,
+  auditCheckpoints,
+  auditCheckpointCreate,
+  auditProof,
+  auditConsistency,
+];

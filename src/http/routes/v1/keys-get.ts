@@ -1,0 +1,13 @@
+import type { RouteModule } from '../../app-types.ts';
+import { authOf } from '../../plugins/auth.ts';
+import { IdParam, errorResponses } from '../../schemas/common.ts';
+import { keyView } from '../../views.ts';
+import { Type } from '@sinclair/typebox';
+
+export const keysGet: RouteModule = (app, s) => {
+  app.get('/v1/keys/:id', {
+    config: { permission: 'keys:read' },
+    schema: { operationId: 'getKey', tags: ['keys'], summary: 'Get a key', params: IdParam, response: { 200: Type.Ref('ApiKey'), ...errorResponses(404) } },
+    handler: async (req) => keyView(await s.keys.get(authOf(req).workspaceId, req.params.id), s.clock.now()),
+  });
+};

@@ -1,0 +1,12 @@
+import { Type } from '@sinclair/typebox';
+import { ENVIRONMENTS } from '../../../core/keys/key-format.ts';
+
+export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Human-readable name, 1–100 characters, no control characters' });
+export const EnvironmentSchema = Type.Union(ENVIRONMENTS.map((e) => Type.Literal(e)), { description: 'live, test or dev: a key verifies only in its own' });
+export const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50, description: 'Scopes as resource:action; see the scope list in the API docs' });
+export const IpAllowlist = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'IPv4/IPv6 addresses or CIDR ranges; empty allows any address' });
+export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50, description: 'Free-form JSON object, up to 50 properties' });
+export const ExpiresAt = Type.String({ format: 'date-time', description: 'When the key stops working (ISO 8601)' });
+export const TtlSeconds = Type.Integer({ minimum: 1, maximum: 315_360_000, description: 'Lifetime in seconds from now' });
+export const OwnerId = Type.String({ minLength: 1, maxLength: 200, description: 'Identity of the consumer who owns the key' });
+export const Reason = Type.String({ minLength: 1, maxLength: 500 });

@@ -1,0 +1,27 @@
+import { Type } from '@sinclair/typebox';
+import type { RouteModule } from '../../app-types.ts';
+import { authOf } from '../../plugins/auth.ts';
+import { IdParam, errorResponses } from '../../schemas/common.ts';
+import { keyView } from '../../views.ts';
+import { ExpiresAt, IpAllowlist, Metadata, Name, Scopes } from './keys-schemas.ts';
+
+const Body = Type.Object(
+  { name: Type.Optional(Name), scopes: Type.Optional(Scopes), ipAllowlist: Type.Optional(IpAllowlist), metadata: Type.Optional(Metadata), expiresAt: Type.Optional(ExpiresAt) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const keysUpdate: RouteModule = (app, s) => {
+  app.patch('/v1/keys/:id', {
+    config: { permission: 'keys:write' },
+    schema: { operationId: 'updateKey', tags: ['keys'], summary: 'Change name, scopes, allowlist, metadata or expiry', params: IdParam, body: Body, response: { 200: Type.Ref('ApiKey'), ...errorResponses(404, 409) } },
+    handler: async (req) => {
+      const ctx = authOf(req);
+      const b = req.body;
+      const key = await s.keys.update({ workspaceId: ctx.workspaceId, actor: { type: 'token', id: ctx.tokenId } }, req.params.id, {
+        ...b,
+        expiresAt: b.expiresAt === undefined ? undefined : Date.parse(b.expiresAt),
+      });
+      return keyView(key, s.clock.now());
+    },
+  });
+};

@@ -1,0 +1,57 @@
+import { Type } from '@sinclair/typebox';
+import type { RouteModule } from '../../app-types.ts';
+import { VERIFY_CODES } from '../../../core/keys/verify.ts';
+import { MAX_CREDENTIAL_LENGTH } from '../../../core/keys/key-format.ts';
+import { authOf } from '../../plugins/auth.ts';
+import { NullableTimestamp, errorResponses } from '../../schemas/common.ts';
+import { EnvironmentSchema } from './keys-schemas.ts';
+
+const Body = Type.Object(
+  {
+    key: Type.String({ maxLength: 256, description: 'The API key to check' }),
+    environment: Type.Optional(EnvironmentSchema),
+    scope: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Scope the request needs' })),
+    ip: Type.Optional(Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], { description: 'Client address (IPv4 or IPv6), checked against the allowlist' })),
+  },
+  { additionalProperties: false },
+);
+
+const Result = Type.Object({
+  valid: Type.Boolean(),
+  code: Type.Union(VERIFY_CODES.map((c) => Type.Literal(c))),
+  keyId: Type.Union([Type.String(), Type.Null()]),
+  environment: Type.Union([EnvironmentSchema, Type.Null()]),
+  scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  expiresAt: NullableTimestamp,
+  ownerId: Type.Union([Type.String(), Type.Null()]),
+  metadata: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+});
+
+export const keysVerify: RouteModule = (app, s) => {
+  app.post('/v1/keys/verify', {
+    config: { permission: 'keys:verify' },
+    schema: {
+      operationId: 'verifyKey',
+      tags: ['keys'],
+      summary: 'Check a key: answers 200 with valid and a reason code',
+      description: `Pipeline: format/checksum → lookup → status → expiry → environment → IP allowlist → scope. Keys longer than ${MAX_CREDENTIAL_LENGTH} characters are MALFORMED without a lookup.`,
+      body: Body,
+      response: { 200: Result, ...errorResponses() },
+    },
+    handler: async (req) => {
+      const b = req.body;
+      const r = await s.verifier.verify({ key: b.key, workspaceId: authOf(req).workspaceId, environment: b.environment, scope: b.scope, ip: b.ip });
+      const k = r.key;
+      return {
+        valid: r.valid,
+        code: r.code,
+        keyId: k?.id ?? null,
+        environment: k?.environment ?? null,
+        scopes: k?.scopes ?? null,
+        expiresAt: k?.expiresAt == null ? null : new Date(k.expiresAt).toISOString(),
+        ownerId: k?.ownerId ?? null,
+        metadata: k?.metadata ?? null,
+      };
+    },
+  });
+};

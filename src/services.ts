@@ -1,0 +1,48 @@
+import { AuditLog } from './core/audit/audit-log.ts';
+import { TokenService } from './core/auth/token-service.ts';
+import { systemClock, type Clock } from './core/clock.ts';
+import { createIdGenerator, type IdGenerator } from './core/ids.ts';
+import { KeyService } from './core/keys/key-service.ts';
+import type { KeyPolicy } from './core/keys/key-policy.ts';
+import { KeyVerifier } from './core/keys/verify.ts';
+import type { CheckpointSigner } from './core/ports/signer.ts';
+import type { Store } from './core/ports/store.ts';
+import { WorkspaceService } from './core/workspaces/workspace-service.ts';
+
+export interface ServiceOptions {
+  store: Store;
+  signer: CheckpointSigner;
+  clock?: Clock;
+  ids?: IdGenerator;
+  policy: KeyPolicy;
+  cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number };
+  auditOrigin: string;
+}
+
+/** Everything a handler calls; built once per process (or per test). */
+export interface Services {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: AuditLog;
+  keys: KeyService;
+  verifier: KeyVerifier;
+  tokens: TokenService;
+  workspaces: WorkspaceService;
+}
+
+/**
+ * Wires the domain services together.
+ *
+ * @example const services = createServices({ store, signer, policy, cache, auditOrigin: 'clavis.local' })
+ */
+export function createServices(opts: ServiceOptions): Services {
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? createIdGenerator(() => clock.now());
+  const audit = new AuditLog({ audit: opts.store.audit, signer: opts.signer, clock, ids, origin: opts.auditOrigin });
+  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache });
+  const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h) });
+  const tokens = new TokenService({ store: opts.store, audit, clock, ids, prefix: opts.policy.prefix, cacheTtlMs: opts.cache.ttlMs });
+  const workspaces = new WorkspaceService({ store: opts.store, audit, tokens, clock, ids });
+  return { store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces };
+}
