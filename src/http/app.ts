@@ -71,6 +71,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
 
   registerErrorHandler(app);
+  // JSON only: a text/plain body would otherwise reach the schema as a string.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },

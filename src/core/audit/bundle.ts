@@ -148,12 +148,13 @@ const HEX_HASH = /^[0-9a-f]{64}$/;
  *
  * The rules: line 1 is a valid header. The trust anchor is `opts.verifierKey` when given (a
  * header key that differs is a problem) and the header's key otherwise. Every event belongs to
- * the header's workspace and carries seq 0, 1, 2, … in file order; a skipped seq is a gap, a
- * skipped seq that turns up later is a reordering, a repeated one a duplicate. Each event's
+ * the header's workspace and carries seq 0, 1, 2, … in file order; a skipped seq is a gap, an
+ * event met before or after its place is a reordering, a repeated seq a duplicate. Each event's
  * recomputed leaf hash equals its recorded one. Every checkpoint's note verifies under the key,
  * names the header's origin, agrees with the line's size and root, and its root equals the root
  * of the first treeSize events as recomputed from the events themselves. At least one
- * checkpoint exists and the largest covers every event.
+ * checkpoint exists and the largest covers every event; events beyond it are reported at the
+ * first of them.
  *
  * @example
  * const verifier = new BundleVerifier({ verifierKey });
@@ -173,7 +174,11 @@ export class BundleVerifier {
   readonly #eventLines: number[] = [];
   readonly #eventSeqs: number[] = [];
   #nextSeq = 0;
-  #missing: MissingRange[] = [];
+  readonly #missing: MissingRange[] = [];
+  /** Seqs met before their place; reaching their place later proves a reordering. */
+  readonly #ahead = new Map<number, Problem>();
+  /** A jump ahead not yet classified: see #sequence. */
+  #pending: { expected: number; found: number; problem: Problem } | null = null;
   #checkpoints = 0;
   #sawCheckpoint = false;
   #largestTreeSize = -1;
@@ -320,16 +325,37 @@ export class BundleVerifier {
     }
   }
 
+  /**
+   * Seq bookkeeping. A line whose seq jumps ahead is ambiguous until the next event: if that one
+   * resumes at the seq expected before the jump, the jumping line is the intruder (an inserted or
+   * moved event), otherwise the skipped seqs are missing. Deciding one event late keeps a single
+   * insertion or removal from turning every later event into a problem.
+   */
   #sequence(seq: number): void {
+    const pending = this.#pending;
+    if (pending !== null) {
+      this.#pending = null;
+      if (seq === pending.expected) {
+        this.#ahead.set(pending.found, pending.problem);
+      } else {
+        this.#missing.push({ from: pending.expected, to: pending.found - 1, problem: pending.problem });
+        this.#nextSeq = pending.found + 1;
+        this.#skipAhead();
+      }
+    }
     if (seq === this.#nextSeq) {
       this.#nextSeq++;
+      this.#skipAhead();
       return;
     }
     if (seq > this.#nextSeq) {
-      // A gap until proven otherwise: if a skipped seq turns up later, the events were reordered.
+      if (this.#ahead.has(seq)) {
+        this.#problem('duplicate', `seq ${seq} appears again (seq ${this.#nextSeq} expected)`, seq);
+        return;
+      }
+      // Reported as a gap until the next event or a later line shows the events were reordered.
       const problem = this.#problem('gap', `seq ${this.#nextSeq} expected, found ${seq}`, seq);
-      this.#missing.push({ from: this.#nextSeq, to: seq - 1, problem });
-      this.#nextSeq = seq + 1;
+      this.#pending = { expected: this.#nextSeq, found: seq, problem };
       return;
     }
     const index = this.#missing.findIndex((r) => r.from <= seq && seq <= r.to);
@@ -348,6 +374,18 @@ export class BundleVerifier {
       earlier.message += `: events out of order (seq ${seq} comes later, at line ${this.#line})`;
     }
     this.#problem('out-of-order', `seq ${seq} out of order: it belongs before line ${earlier.line}`, seq);
+  }
+
+  /** Steps over seqs already seen ahead of their place, which proves those events were moved. */
+  #skipAhead(): void {
+    for (let problem = this.#ahead.get(this.#nextSeq); problem !== undefined; problem = this.#ahead.get(this.#nextSeq)) {
+      this.#ahead.delete(this.#nextSeq);
+      if (problem.kind === 'gap') {
+        problem.kind = 'out-of-order';
+        problem.message += `: events out of order (seq ${this.#nextSeq} comes too early)`;
+      }
+      this.#nextSeq++;
+    }
   }
 
   #checkpoint(value: Record<string, unknown>): void {

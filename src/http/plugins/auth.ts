@@ -7,10 +7,20 @@ declare module 'fastify' {
   interface FastifyRequest {
     auth: AuthContext | null;
   }
+  interface FastifyInstance {
+    /** Every route with the permission it needs (null: public), for the route-security suite and docs. */
+    routeTable: RouteInfo[];
+  }
   interface FastifyContextConfig {
     /** The permission a route needs; `null` marks a public route (health, docs). Required on every route. */
     permission?: Permission | null;
   }
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  permission: Permission | null;
 }
 
 /** The authenticated caller of a route that declared a permission. */
@@ -27,10 +37,15 @@ const BEARER = /^Bearer ([^\s]+)$/;
  */
 export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
   app.decorateRequest('auth', null);
+  const table: RouteInfo[] = [];
+  app.decorate('routeTable', table);
   app.addHook('onRoute', (route) => {
     const permission = (route.config as { permission?: Permission | null } | undefined)?.permission;
     if (permission === undefined && !route.url.startsWith('/docs')) {
       throw new Error(`route ${route.method.toString()} ${route.url} declares no permission (use null for a public route)`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') table.push({ method, url: route.url, permission: permission ?? null });
     }
   });
   app.addHook('onRequest', async (request) => {

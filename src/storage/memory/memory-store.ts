@@ -20,6 +20,7 @@ import type {
 } from '../../core/model.ts';
 import { createMutex } from '../shared/mutex.ts';
 import { eventTimeMs, transactionEnded } from '../shared/records.ts';
+import { clampLimit } from '../shared/rows.ts';
 
 interface StoredEvent {
   stored: StoredAuditEvent;
@@ -66,7 +67,7 @@ function byId<T extends { id: string }>(a: T, b: T): number {
 
 function paginate<T extends { id: string }>(rows: T[], page: Page): T[] {
   const sorted = rows.filter((r) => page.afterId === undefined || r.id > page.afterId).sort(byId);
-  return sorted.slice(0, Math.max(0, page.limit));
+  return sorted.slice(0, clampLimit(page.limit));
 }
 
 /** Assigns only the patch fields that are present, so `{ name: undefined }` changes nothing. */
@@ -117,7 +118,8 @@ function makeRepos(exec: Exec): Repos {
     findByHash: (hash) =>
       exec((s) => {
         const id = s.keyIdByHash.get(hash);
-        return structuredClone((id !== undefined && s.keys.get(id)) || null);
+        const key = id === undefined ? undefined : s.keys.get(id);
+        return key ? structuredClone(key) : null;
       }),
     update: (workspaceId, id, patch) =>
       exec((s) => {
@@ -157,7 +159,8 @@ function makeRepos(exec: Exec): Repos {
     findByHash: (hash) =>
       exec((s) => {
         const id = s.tokenIdByHash.get(hash);
-        return structuredClone((id !== undefined && s.tokens.get(id)) || null);
+        const token = id === undefined ? undefined : s.tokens.get(id);
+        return token ? structuredClone(token) : null;
       }),
     revoke: (workspaceId, id, at) =>
       exec((s) => {
@@ -210,7 +213,7 @@ function makeRepos(exec: Exec): Repos {
           if (filter.action !== undefined && event.action !== filter.action) return false;
           return true;
         });
-        return structuredClone(rows.slice(0, Math.max(0, filter.limit)).map((r) => r.stored));
+        return structuredClone(rows.slice(0, clampLimit(filter.limit)).map((r) => r.stored));
       }),
     findBySeq: (workspaceId, seq) => exec((s) => structuredClone(s.events.get(workspaceId)?.get(seq)?.stored ?? null)),
     leafHashes: (workspaceId, fromSeq, toSeq) =>
@@ -241,7 +244,7 @@ function makeRepos(exec: Exec): Repos {
           checkpointsOf(s, workspaceId)
             .filter((cp) => beforeTreeSize === undefined || cp.treeSize < beforeTreeSize)
             .reverse()
-            .slice(0, Math.max(0, limit)),
+            .slice(0, clampLimit(limit)),
         ),
       ),
     latestCheckpoint: (workspaceId) => exec((s) => structuredClone(checkpointsOf(s, workspaceId).at(-1) ?? null)),
@@ -250,7 +253,7 @@ function makeRepos(exec: Exec): Repos {
     workspacesNeedingCheckpoint: () =>
       exec((s) =>
         [...s.auditHeads.entries()]
-          .filter(([workspaceId, size]) => size > (checkpointsOf(s, workspaceId).at(-1)?.treeSize ?? -1))
+          .filter(([workspaceId, size]) => size > (checkpointsOf(s, workspaceId).at(-1)?.treeSize ?? 0))
           .map(([workspaceId]) => workspaceId)
           .sort(),
       ),

@@ -89,10 +89,12 @@ export function clampLimit(limit: number): number {
 /** Below every id: ids are non-empty, so `id > ''` is the first page without a second statement. */
 export const BEFORE_ALL_IDS = '';
 
+/** Maps a `workspaces` row to its record. */
 export function workspaceFromRow(row: WorkspaceRow): Workspace {
   return { id: row.id, name: row.name, createdAt: row.created_at, operator: row.operator === true || row.operator === 1 };
 }
 
+/** Maps an `api_keys` row to its record, decoding the JSON columns with `json`. */
 export function keyFromRow(row: KeyRow, json: JsonDecoder): ApiKeyRecord {
   return {
     id: row.id,
@@ -117,6 +119,7 @@ export function keyFromRow(row: KeyRow, json: JsonDecoder): ApiKeyRecord {
   };
 }
 
+/** Maps an `admin_tokens` row to its record. */
 export function tokenFromRow(row: TokenRow): AdminTokenRecord {
   return {
     id: row.id,
@@ -132,6 +135,7 @@ export function tokenFromRow(row: TokenRow): AdminTokenRecord {
   };
 }
 
+/** Maps an `audit_events` row back to the event exactly as appended, with its leaf hash. */
 export function eventFromRow(row: EventRow, json: JsonDecoder): StoredAuditEvent {
   const event: AuditEvent = {
     id: row.id,
@@ -149,6 +153,7 @@ export function eventFromRow(row: EventRow, json: JsonDecoder): StoredAuditEvent
   return { event, leafHash: row.leaf_hash };
 }
 
+/** Maps an `audit_checkpoints` row to its record. */
 export function checkpointFromRow(row: CheckpointRow): AuditCheckpoint {
   return {
     workspaceId: row.workspace_id,

@@ -1,0 +1,55 @@
+import type { UpdateKeyRequest } from '@clavis/sdk';
+import { Option, type Command } from 'commander';
+import { clientOf, jsonOf, type CliContext } from '../context.ts';
+import { CliError } from '../io.ts';
+import { emit, formatRecord } from '../output.ts';
+import { collect, isoDate, jsonObject } from '../parsers.ts';
+import { keyRecord } from '../views.ts';
+
+interface Options {
+  name?: string;
+  scope?: string[];
+  ip?: string[];
+  anyIp?: boolean;
+  metadata?: Record<string, unknown>;
+  expiresAt?: string;
+}
+
+/** `clavis keys update ID`: changes name, scopes, allowlist, metadata or expiry. */
+export function registerKeysUpdate(keys: Command, ctx: CliContext): void {
+  keys
+    .command('update')
+    .description('Change the name, scopes, IP allowlist, metadata or expiry of a key')
+    .argument('<id>', 'key id (key_…)')
+    .option('--name <name>', 'new name')
+    .option('--scope <scope>', 'replace the scopes; repeat for several', collect)
+    .addOption(new Option('--ip <cidr>', 'replace the IP allowlist; repeat for several').argParser(collect).conflicts('anyIp'))
+    .option('--any-ip', 'clear the IP allowlist so any address may use the key')
+    .option('--metadata <json>', "replace the metadata with this JSON object ('{}' clears it)", jsonObject)
+    .option('--expires-at <time>', 'new expiry as an ISO 8601 time', isoDate)
+    .addHelpText(
+      'after',
+      `
+Lists given here replace the key's list; they are not merged.
+
+Examples:
+  $ clavis keys update key_01J9Z… --scope prices:read --scope signals:read
+  $ clavis keys update key_01J9Z… --ip 10.0.0.0/8 --expires-at 2026-01-01T00:00:00Z
+  $ clavis keys update key_01J9Z… --any-ip --metadata '{}'`,
+    )
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const o = cmd.opts<Options>();
+      const req: UpdateKeyRequest = {};
+      if (o.name !== undefined) req.name = o.name;
+      if (o.scope !== undefined) req.scopes = o.scope;
+      if (o.ip !== undefined) req.ipAllowlist = o.ip;
+      if (o.anyIp === true) req.ipAllowlist = [];
+      if (o.metadata !== undefined) req.metadata = o.metadata;
+      if (o.expiresAt !== undefined) req.expiresAt = o.expiresAt;
+      if (Object.keys(req).length === 0) {
+        throw new CliError('nothing to update: give at least one of --name, --scope, --ip, --any-ip, --metadata, --expires-at');
+      }
+      const key = await clientOf(cmd, ctx).updateKey(id, req);
+      emit(ctx.io, jsonOf(cmd), key, () => formatRecord(keyRecord(key)));
+    });
+}

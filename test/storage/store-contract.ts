@@ -1,0 +1,649 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/core/ports/store.ts';
+import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, AuditEvent, Workspace } from '../../src/core/model.ts';
+
+export interface OpenedStore {
+  store: Store;
+  cleanup: () => Promise<void>;
+}
+
+const T0 = Date.UTC(2025, 0, 1);
+
+/** Ids of one kind in creation order; mixed case so byte order differs from a locale's. */
+function ids(prefix: string, n: number): string[] {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  return Array.from({ length: n }, (_, i) => {
+    const c = alphabet[(i * 7) % alphabet.length] ?? '0';
+    return `${prefix}_${String(i).padStart(4, '0')}${c}${randomBytes(4).toString('hex')}`;
+  });
+}
+
+function hex(): string {
+  return createHash('sha256').update(randomBytes(16)).digest('hex');
+}
+
+function workspace(id: string, over: Partial<Workspace> = {}): Workspace {
+  return { id, name: `Workspace ${id}`, createdAt: T0, operator: false, ...over };
+}
+
+function apiKey(workspaceId: string, id: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id,
+    workspaceId,
+    name: `key ${id}`,
+    environment: 'live',
+    start: 'clv_live_AbCd',
+    hash: hex(),
+    scopes: ['keys:read', 'keys:write'],
+    status: 'active',
+    createdAt: T0,
+    updatedAt: T0,
+    expiresAt: null,
+    ipAllowlist: [],
+    metadata: {},
+    ownerId: null,
+    replacesId: null,
+    replacedById: null,
+    revokedAt: null,
+    revokeReason: null,
+    suspendedAt: null,
+    ...over,
+  };
+}
+
+function token(workspaceId: string, id: string, over: Partial<AdminTokenRecord> = {}): AdminTokenRecord {
+  return {
+    id,
+    workspaceId,
+    name: `token ${id}`,
+    role: 'admin',
+    hash: hex(),
+    start: 'clv_adm_WxYz',
+    createdAt: T0,
+    expiresAt: null,
+    revokedAt: null,
+    createdBy: null,
+    ...over,
+  };
+}
+
+function event(workspaceId: string, seq: number, over: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id: `evt_${workspaceId}_${seq}_${randomBytes(4).toString('hex')}`,
+    workspaceId,
+    seq,
+    time: new Date(T0 + seq * 1000).toISOString(),
+    actor: { type: 'token', id: 'tok_actor' },
+    action: 'key.create',
+    target: { type: 'key', id: `key_${seq}` },
+    data: {},
+    ...over,
+  };
+}
+
+function checkpoint(workspaceId: string, treeSize: number, over: Partial<AuditCheckpoint> = {}): AuditCheckpoint {
+  return { workspaceId, treeSize, rootHash: hex(), createdAt: T0 + treeSize, note: `note ${treeSize}\n`, ...over };
+}
+
+/** Every page of a cursor listing, following afterId until a short page. */
+async function allPages<T extends { id: string }>(
+  fetch: (afterId: string | undefined) => Promise<T[]>,
+  limit: number,
+): Promise<T[][]> {
+  const pages: T[][] = [];
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await fetch(afterId);
+    pages.push(page);
+    const last = page.at(-1);
+    if (page.length < limit || last === undefined) return pages;
+    afterId = last.id;
+  }
+}
+
+/**
+ * The behaviour every Store adapter must share. `open` gives a fresh, empty store per test.
+ *
+ * @example runStoreContract('memory', async () => ({ store: createMemoryStore(), cleanup: async () => {} }))
+ */
+export function runStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`${name} store contract`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    const WS = 'ws_0001A';
+    const OTHER = 'ws_0002B';
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await open());
+      await store.transact(async (tx) => {
+        await tx.workspaces.insert(workspace(WS, { operator: true }));
+        await tx.workspaces.insert(workspace(OTHER));
+      });
+    });
+
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    /** Appends events 0..n-1 to a workspace log the way the audit service will. */
+    async function appendEvents(workspaceId: string, events: ((seq: number) => Partial<AuditEvent>)[]): Promise<StoredPair[]> {
+      const out: StoredPair[] = [];
+      for (const over of events) {
+        await store.transact(async (tx) => {
+          const seq = await tx.audit.nextSeq(workspaceId);
+          const ev = event(workspaceId, seq, over(seq));
+          const leafHash = hex();
+          await tx.audit.insert(ev, leafHash);
+          out.push({ event: ev, leafHash });
+        });
+      }
+      return out;
+    }
+
+    describe('basics', () => {
+      it('reports its kind and answers ping', async () => {
+        expect(['memory', 'sqlite', 'postgres']).toContain(store.kind);
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+
+    describe('workspaces', () => {
+      it('round-trips records, including the operator flag both ways', async () => {
+        expect(await store.workspaces.findById(WS)).toEqual(workspace(WS, { operator: true }));
+        expect(await store.workspaces.findById(OTHER)).toEqual(workspace(OTHER));
+        expect(await store.workspaces.findById('ws_missing')).toBeNull();
+      });
+
+      it('rejects a duplicate id', async () => {
+        await expect(store.transact((tx) => tx.workspaces.insert(workspace(WS)))).rejects.toThrow();
+      });
+
+      it('lists in id order with afterId and limit', async () => {
+        const extra = ids('ws_x', 5);
+        await store.transact(async (tx) => {
+          for (const id of [...extra].reverse()) await tx.workspaces.insert(workspace(id));
+        });
+        const all = [WS, OTHER, ...extra].sort();
+        const pages = await allPages((afterId) => store.workspaces.list({ afterId, limit: 3 }), 3);
+        expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+        expect(pages.flat().map((w) => w.id)).toEqual(all);
+        expect(await store.workspaces.list({ limit: 0 })).toEqual([]);
+        expect(await store.workspaces.list({ afterId: all.at(-1), limit: 10 })).toEqual([]);
+      });
+    });
+
+    describe('keys', () => {
+      it('round-trips a fully populated record', async () => {
+        const [id] = ids('key', 1);
+        const key = apiKey(WS, id ?? '', {
+          environment: 'test',
+          scopes: ['a:b'],
+          status: 'suspended',
+          expiresAt: T0 + 86_400_000,
+          ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'],
+          metadata: { team: 'payments', nested: { list: [1, 'two', null, true], empty: {}, none: null }, n: 1.5 },
+          ownerId: 'user_42',
+          replacesId: 'key_old',
+          replacedById: 'key_new',
+          revokedAt: T0 + 5,
+          revokeReason: 'leaked in a log',
+          suspendedAt: T0 + 6,
+        });
+        await store.transact((tx) => tx.keys.insert(key));
+        expect(await store.keys.findById(WS, key.id)).toEqual(key);
+        expect(await store.keys.findByHash(key.hash)).toEqual(key);
+      });
+
+      it('round-trips empty arrays, empty metadata and nulls', async () => {
+        const key = apiKey(WS, 'key_0000empty', { scopes: [], ipAllowlist: [], metadata: {} });
+        await store.transact((tx) => tx.keys.insert(key));
+        const found = await store.keys.findById(WS, key.id);
+        expect(found).toEqual(key);
+        expect(found?.expiresAt).toBeNull();
+        expect(found?.ownerId).toBeNull();
+      });
+
+      it('hands out copies: mutating a returned or inserted record changes nothing stored', async () => {
+        const key = apiKey(WS, 'key_0000copy', { metadata: { a: { b: 1 } }, scopes: ['x'] });
+        await store.transact((tx) => tx.keys.insert(key));
+        key.scopes.push('mutated-after-insert');
+        const found = await store.keys.findById(WS, key.id);
+        expect(found?.scopes).toEqual(['x']);
+        found?.scopes.push('mutated-after-read');
+        if (found) (found.metadata as { a: { b: number } }).a.b = 2;
+        expect(await store.keys.findById(WS, key.id)).toMatchObject({ scopes: ['x'], metadata: { a: { b: 1 } } });
+      });
+
+      it('does not find a key through another workspace', async () => {
+        const key = apiKey(WS, 'key_0000iso');
+        await store.transact((tx) => tx.keys.insert(key));
+        expect(await store.keys.findById(OTHER, key.id)).toBeNull();
+        expect(await store.keys.findById(WS, 'key_missing')).toBeNull();
+      });
+
+      it('finds by hash across workspaces, and null for an unknown hash', async () => {
+        const key = apiKey(OTHER, 'key_0000hash');
+        await store.transact((tx) => tx.keys.insert(key));
+        expect((await store.keys.findByHash(key.hash))?.workspaceId).toBe(OTHER);
+        expect(await store.keys.findByHash(hex())).toBeNull();
+      });
+
+      it('rejects a second key with the same hash', async () => {
+        const a = apiKey(WS, 'key_0000a');
+        await store.transact((tx) => tx.keys.insert(a));
+        await expect(store.transact((tx) => tx.keys.insert(apiKey(OTHER, 'key_0000b', { hash: a.hash })))).rejects.toThrow();
+        expect(await store.keys.findById(OTHER, 'key_0000b')).toBeNull();
+      });
+
+      it('rejects a duplicate id and a key in a workspace that does not exist', async () => {
+        const a = apiKey(WS, 'key_0000dup');
+        await store.transact((tx) => tx.keys.insert(a));
+        await expect(store.transact((tx) => tx.keys.insert(apiKey(WS, a.id)))).rejects.toThrow();
+        await expect(store.transact((tx) => tx.keys.insert(apiKey('ws_nowhere', 'key_0000orphan')))).rejects.toThrow();
+      });
+
+      it('update changes only the fields given and returns the new record', async () => {
+        const key = apiKey(WS, 'key_0000upd', { metadata: { keep: true }, expiresAt: T0 + 10, ownerId: 'user_1' });
+        await store.transact((tx) => tx.keys.insert(key));
+        const updated = await store.transact((tx) =>
+          tx.keys.update(WS, key.id, { name: 'renamed', updatedAt: T0 + 1, metadata: { replaced: { deep: [1] } } }),
+        );
+        const expected = { ...key, name: 'renamed', updatedAt: T0 + 1, metadata: { replaced: { deep: [1] } } };
+        expect(updated).toEqual(expected);
+        expect(await store.keys.findById(WS, key.id)).toEqual(expected);
+      });
+
+      it('update sets and clears nullable fields, and every patchable field', async () => {
+        const key = apiKey(WS, 'key_0000all', { expiresAt: T0 + 10 });
+        await store.transact((tx) => tx.keys.insert(key));
+        const patch = {
+          name: 'n2',
+          scopes: [],
+          status: 'revoked' as const,
+          updatedAt: T0 + 2,
+          expiresAt: null,
+          ipAllowlist: ['192.0.2.1'],
+          metadata: {},
+          replacedById: 'key_next',
+          revokedAt: T0 + 3,
+          revokeReason: 'rotated',
+          suspendedAt: T0 + 4,
+        };
+        const updated = await store.transact((tx) => tx.keys.update(WS, key.id, patch));
+        expect(updated).toEqual({ ...key, ...patch });
+        const cleared = await store.transact((tx) =>
+          tx.keys.update(WS, key.id, { replacedById: null, revokedAt: null, revokeReason: null, suspendedAt: null }),
+        );
+        expect(cleared).toEqual({ ...key, ...patch, replacedById: null, revokedAt: null, revokeReason: null, suspendedAt: null });
+      });
+
+      it('update with an empty patch changes nothing', async () => {
+        const key = apiKey(WS, 'key_0000noop');
+        await store.transact((tx) => tx.keys.insert(key));
+        expect(await store.transact((tx) => tx.keys.update(WS, key.id, {}))).toEqual(key);
+        expect(await store.transact((tx) => tx.keys.update(WS, key.id, { name: undefined }))).toEqual(key);
+      });
+
+      it('update returns null for a missing key or one in another workspace, and changes nothing', async () => {
+        const key = apiKey(WS, 'key_0000upmiss');
+        await store.transact((tx) => tx.keys.insert(key));
+        expect(await store.transact((tx) => tx.keys.update(WS, 'key_missing', { name: 'x' }))).toBeNull();
+        expect(await store.transact((tx) => tx.keys.update(OTHER, key.id, { name: 'x' }))).toBeNull();
+        expect(await store.keys.findById(WS, key.id)).toEqual(key);
+      });
+
+      it('lists one workspace only, in id order, across several pages', async () => {
+        const mine = ids('key', 7);
+        const theirs = ids('key_o', 4);
+        await store.transact(async (tx) => {
+          for (const id of [...mine].reverse()) await tx.keys.insert(apiKey(WS, id));
+          for (const id of theirs) await tx.keys.insert(apiKey(OTHER, id));
+        });
+        const pages = await allPages((afterId) => store.keys.list(WS, { afterId, limit: 3 }), 3);
+        expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+        expect(pages.flat().map((k) => k.id)).toEqual([...mine].sort());
+        expect(pages.flat().every((k) => k.workspaceId === WS)).toBe(true);
+        expect((await store.keys.list(OTHER, { limit: 100 })).map((k) => k.id)).toEqual([...theirs].sort());
+        expect(await store.keys.list('ws_empty', { limit: 100 })).toEqual([]);
+      });
+
+      it('orders ids by code unit (case-sensitive), not by locale', async () => {
+        const idsMixed = ['key_b0', 'key_A0', 'key_a0', 'key_B0', 'key_00', 'key_Z0', 'key_z0'];
+        await store.transact(async (tx) => {
+          for (const id of idsMixed) await tx.keys.insert(apiKey(WS, id));
+        });
+        const expected = [...idsMixed].sort();
+        expect((await store.keys.list(WS, { limit: 100 })).map((k) => k.id)).toEqual(expected);
+        expect((await store.keys.list(WS, { afterId: 'key_Z0', limit: 100 })).map((k) => k.id)).toEqual(
+          expected.filter((id) => id > 'key_Z0'),
+        );
+      });
+
+      it('filters by environment, status and owner, together with pagination', async () => {
+        await store.transact(async (tx) => {
+          await tx.keys.insert(apiKey(WS, 'key_01', { environment: 'live', status: 'active', ownerId: 'u1' }));
+          await tx.keys.insert(apiKey(WS, 'key_02', { environment: 'test', status: 'active', ownerId: 'u1' }));
+          await tx.keys.insert(apiKey(WS, 'key_03', { environment: 'live', status: 'revoked', ownerId: 'u2' }));
+          await tx.keys.insert(apiKey(WS, 'key_04', { environment: 'dev', status: 'suspended', ownerId: null }));
+          await tx.keys.insert(apiKey(WS, 'key_05', { environment: 'live', status: 'active', ownerId: 'u1' }));
+          await tx.keys.insert(apiKey(OTHER, 'key_06', { environment: 'live', status: 'active', ownerId: 'u1' }));
+        });
+        const listIds = async (filter: Parameters<Store['keys']['list']>[1]): Promise<string[]> =>
+          (await store.keys.list(WS, filter)).map((k) => k.id);
+        expect(await listIds({ limit: 10, environment: 'live' })).toEqual(['key_01', 'key_03', 'key_05']);
+        expect(await listIds({ limit: 10, status: 'active' })).toEqual(['key_01', 'key_02', 'key_05']);
+        expect(await listIds({ limit: 10, ownerId: 'u1' })).toEqual(['key_01', 'key_02', 'key_05']);
+        expect(await listIds({ limit: 10, environment: 'live', status: 'active', ownerId: 'u1' })).toEqual(['key_01', 'key_05']);
+        expect(await listIds({ limit: 1, environment: 'live', afterId: 'key_01' })).toEqual(['key_03']);
+        expect(await listIds({ limit: 10, status: 'suspended' })).toEqual(['key_04']);
+        expect(await listIds({ limit: 10, ownerId: 'nobody' })).toEqual([]);
+      });
+    });
+
+    describe('tokens', () => {
+      it('round-trips records and finds by hash', async () => {
+        const t = token(WS, 'tok_0001', { role: 'owner', expiresAt: T0 + 99, createdBy: 'tok_0000', revokedAt: T0 + 1 });
+        const u = token(WS, 'tok_0002', { role: 'read-only' });
+        await store.transact(async (tx) => {
+          await tx.tokens.insert(t);
+          await tx.tokens.insert(u);
+        });
+        expect(await store.tokens.findById(WS, t.id)).toEqual(t);
+        expect(await store.tokens.findById(WS, u.id)).toEqual(u);
+        expect(await store.tokens.findByHash(u.hash)).toEqual(u);
+        expect(await store.tokens.findByHash(hex())).toBeNull();
+      });
+
+      it('keeps workspaces apart', async () => {
+        const t = token(WS, 'tok_0001');
+        await store.transact((tx) => tx.tokens.insert(t));
+        expect(await store.tokens.findById(OTHER, t.id)).toBeNull();
+        expect(await store.tokens.list(OTHER, { limit: 10 })).toEqual([]);
+      });
+
+      it('rejects a second token with the same hash', async () => {
+        const t = token(WS, 'tok_0001');
+        await store.transact((tx) => tx.tokens.insert(t));
+        await expect(store.transact((tx) => tx.tokens.insert(token(OTHER, 'tok_0002', { hash: t.hash })))).rejects.toThrow();
+      });
+
+      it('revoke sets revokedAt and returns the record; null when missing or in another workspace', async () => {
+        const t = token(WS, 'tok_0001');
+        await store.transact((tx) => tx.tokens.insert(t));
+        expect(await store.transact((tx) => tx.tokens.revoke(OTHER, t.id, T0 + 5))).toBeNull();
+        expect(await store.tokens.findById(WS, t.id)).toEqual(t);
+        expect(await store.transact((tx) => tx.tokens.revoke(WS, 'tok_missing', T0 + 5))).toBeNull();
+        const revoked = await store.transact((tx) => tx.tokens.revoke(WS, t.id, T0 + 5));
+        expect(revoked).toEqual({ ...t, revokedAt: T0 + 5 });
+        expect(await store.tokens.findById(WS, t.id)).toEqual({ ...t, revokedAt: T0 + 5 });
+      });
+
+      it('lists in id order across pages', async () => {
+        const mine = ids('tok', 5);
+        await store.transact(async (tx) => {
+          for (const id of [...mine].reverse()) await tx.tokens.insert(token(WS, id));
+          await tx.tokens.insert(token(OTHER, 'tok_other'));
+        });
+        const pages = await allPages((afterId) => store.tokens.list(WS, { afterId, limit: 2 }), 2);
+        expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+        expect(pages.flat().map((t) => t.id)).toEqual([...mine].sort());
+      });
+
+      it('anyOwner is true once any owner token exists, even a revoked one', async () => {
+        expect(await store.tokens.anyOwner()).toBe(false);
+        await store.transact((tx) => tx.tokens.insert(token(WS, 'tok_0001', { role: 'admin' })));
+        expect(await store.tokens.anyOwner()).toBe(false);
+        await store.transact((tx) => tx.tokens.insert(token(OTHER, 'tok_0002', { role: 'owner', revokedAt: T0 })));
+        expect(await store.tokens.anyOwner()).toBe(true);
+      });
+    });
+
+    describe('audit log', () => {
+      it('nextSeq counts from 0, gapless, independently per workspace', async () => {
+        const seqs = await store.transact(async (tx) => [
+          await tx.audit.nextSeq(WS),
+          await tx.audit.nextSeq(WS),
+          await tx.audit.nextSeq(OTHER),
+          await tx.audit.nextSeq(WS),
+          await tx.audit.nextSeq(OTHER),
+        ]);
+        expect(seqs).toEqual([0, 1, 0, 2, 1]);
+        expect(await store.transact((tx) => tx.audit.nextSeq(WS))).toBe(3);
+      });
+
+      it('round-trips events with nested data, null target and the time string verbatim', async () => {
+        const withTarget = event(WS, 0, {
+          data: { name: 'k', scopes: ['a', 'b'], nested: { deep: { x: [1, { y: null }] } }, flag: false, n: 0 },
+        });
+        const noTarget = event(WS, 1, { target: null, actor: { type: 'system', id: 'checkpointer' }, action: 'audit.checkpoint' });
+        const h0 = hex();
+        const h1 = hex();
+        await store.transact(async (tx) => {
+          await tx.audit.insert(withTarget, h0);
+          await tx.audit.insert(noTarget, h1);
+        });
+        expect(await store.audit.findBySeq(WS, 0)).toEqual({ event: withTarget, leafHash: h0 });
+        expect(await store.audit.findBySeq(WS, 1)).toEqual({ event: noTarget, leafHash: h1 });
+        expect(await store.audit.findBySeq(WS, 2)).toBeNull();
+        expect(await store.audit.findBySeq(OTHER, 0)).toBeNull();
+        expect((await store.audit.findBySeq(WS, 0))?.event.time).toBe(withTarget.time);
+      });
+
+      it('rejects a second event at the same seq, and a duplicate event id', async () => {
+        const e = event(WS, 0);
+        await store.transact((tx) => tx.audit.insert(e, hex()));
+        await expect(store.transact((tx) => tx.audit.insert(event(WS, 0), hex()))).rejects.toThrow();
+        await expect(store.transact((tx) => tx.audit.insert({ ...event(WS, 1), id: e.id }, hex()))).rejects.toThrow();
+      });
+
+      it('lists in seq order, per workspace, with size and leafHashes', async () => {
+        const mine = await appendEvents(WS, Array.from({ length: 5 }, () => () => ({})));
+        await appendEvents(OTHER, [() => ({})]);
+        expect(await store.audit.list(WS, { limit: 100 })).toEqual(mine);
+        expect(await store.audit.size(WS)).toBe(5);
+        expect(await store.audit.size(OTHER)).toBe(1);
+        expect(await store.audit.size('ws_empty')).toBe(0);
+        expect(await store.audit.leafHashes(WS, 0, 5)).toEqual(mine.map((m) => m.leafHash));
+        expect(await store.audit.leafHashes(WS, 1, 3)).toEqual(mine.slice(1, 3).map((m) => m.leafHash));
+        expect(await store.audit.leafHashes(WS, 2, 2)).toEqual([]);
+        expect(await store.audit.leafHashes(WS, 4, 99)).toEqual(mine.slice(4).map((m) => m.leafHash));
+        expect(await store.audit.leafHashes(OTHER, 1, 5)).toEqual([]);
+      });
+
+      it('filters by seq range, time, actor, target, action and limit', async () => {
+        const events = await appendEvents(WS, [
+          () => ({ actor: { type: 'token', id: 'tok_a' }, action: 'key.create', target: { type: 'key', id: 'key_1' } }),
+          () => ({ actor: { type: 'token', id: 'tok_b' }, action: 'key.revoke', target: { type: 'key', id: 'key_1' } }),
+          () => ({ actor: { type: 'token', id: 'tok_a' }, action: 'token.create', target: { type: 'token', id: 'tok_c' } }),
+          () => ({ actor: { type: 'system', id: 'sys' }, action: 'audit.checkpoint', target: null }),
+          () => ({ actor: { type: 'token', id: 'tok_a' }, action: 'key.create', target: { type: 'key', id: 'key_2' } }),
+          () => ({ actor: { type: 'token', id: 'tok_b' }, action: 'key.create', target: { type: 'key', id: 'key_1' } }),
+        ]);
+        await appendEvents(OTHER, [() => ({ actor: { type: 'token', id: 'tok_a' } })]);
+        const seqs = async (filter: Parameters<Store['audit']['list']>[1]): Promise<number[]> =>
+          (await store.audit.list(WS, filter)).map((s) => s.event.seq);
+        const timeOf = (seq: number): number => Date.parse(events[seq]?.event.time ?? '');
+
+        expect(await seqs({ limit: 100, fromSeq: 2 })).toEqual([2, 3, 4, 5]);
+        expect(await seqs({ limit: 100, toSeq: 2 })).toEqual([0, 1, 2]);
+        expect(await seqs({ limit: 100, fromSeq: 1, toSeq: 3 })).toEqual([1, 2, 3]);
+        expect(await seqs({ limit: 100, since: timeOf(2) })).toEqual([2, 3, 4, 5]);
+        expect(await seqs({ limit: 100, until: timeOf(2) })).toEqual([0, 1, 2]);
+        expect(await seqs({ limit: 100, since: timeOf(1) + 1, until: timeOf(3) + 1 })).toEqual([2, 3]);
+        expect(await seqs({ limit: 100, actorId: 'tok_a' })).toEqual([0, 2, 4]);
+        expect(await seqs({ limit: 100, targetId: 'key_1' })).toEqual([0, 1, 5]);
+        expect(await seqs({ limit: 100, action: 'key.create' })).toEqual([0, 4, 5]);
+        expect(await seqs({ limit: 100, action: 'key.create', actorId: 'tok_b', targetId: 'key_1' })).toEqual([5]);
+        expect(await seqs({ limit: 2, actorId: 'tok_a' })).toEqual([0, 2]);
+        expect(await seqs({ limit: 2, fromSeq: 3 })).toEqual([3, 4]);
+        expect(await seqs({ limit: 0 })).toEqual([]);
+        expect(await seqs({ limit: 100, actorId: 'nobody' })).toEqual([]);
+      });
+
+      it('commits a change and its event together', async () => {
+        const key = apiKey(WS, 'key_0000tx');
+        const seq = await store.transact(async (tx) => {
+          await tx.keys.insert(key);
+          const s = await tx.audit.nextSeq(WS);
+          await tx.audit.insert(event(WS, s, { target: { type: 'key', id: key.id } }), hex());
+          return s;
+        });
+        expect(seq).toBe(0);
+        expect(await store.keys.findById(WS, key.id)).toEqual(key);
+        expect(await store.audit.size(WS)).toBe(1);
+      });
+
+      it('a failed transaction rolls back the key and the event, and the seq is reused', async () => {
+        await appendEvents(WS, [() => ({})]);
+        const key = apiKey(WS, 'key_0000rb');
+        const boom = new Error('boom');
+        await expect(
+          store.transact(async (tx) => {
+            await tx.keys.insert(key);
+            const s = await tx.audit.nextSeq(WS);
+            expect(s).toBe(1);
+            await tx.audit.insert(event(WS, s), hex());
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await store.keys.findById(WS, key.id)).toBeNull();
+        expect(await store.keys.findByHash(key.hash)).toBeNull();
+        expect(await store.audit.findBySeq(WS, 1)).toBeNull();
+        expect(await store.audit.size(WS)).toBe(1);
+        expect(await store.transact((tx) => tx.audit.nextSeq(WS))).toBe(1);
+      });
+
+      it('a transaction failing on a constraint rolls back its earlier writes', async () => {
+        const a = apiKey(WS, 'key_0000c1');
+        await store.transact((tx) => tx.keys.insert(a));
+        await expect(
+          store.transact(async (tx) => {
+            await tx.tokens.insert(token(WS, 'tok_0000c'));
+            await tx.audit.nextSeq(WS);
+            await tx.keys.insert(apiKey(WS, 'key_0000c2', { hash: a.hash }));
+          }),
+        ).rejects.toThrow();
+        expect(await store.tokens.findById(WS, 'tok_0000c')).toBeNull();
+        expect(await store.transact((tx) => tx.audit.nextSeq(WS))).toBe(0);
+      });
+
+      it('20 concurrent appending transactions get seq 0..19, no gaps or duplicates', async () => {
+        await Promise.all(
+          Array.from({ length: 20 }, () =>
+            store.transact(async (tx) => {
+              const seq = await tx.audit.nextSeq(WS);
+              await tx.audit.insert(event(WS, seq), hex());
+              return seq;
+            }),
+          ),
+        ).then((seqs) => expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i)));
+        const listed = await store.audit.list(WS, { limit: 100 });
+        expect(listed.map((s) => s.event.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+        expect(await store.audit.size(WS)).toBe(20);
+      });
+
+      it('concurrent appends to two workspaces and a failing one in between stay gapless', async () => {
+        const runs = Array.from({ length: 12 }, (_, i) =>
+          store.transact(async (tx) => {
+            const ws = i % 2 === 0 ? WS : OTHER;
+            const seq = await tx.audit.nextSeq(ws);
+            await tx.audit.insert(event(ws, seq), hex());
+            if (i % 5 === 4) throw new Error('fails after appending');
+          }),
+        );
+        const outcomes = await Promise.allSettled(runs);
+        expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(2);
+        const mine = (await store.audit.list(WS, { limit: 100 })).map((s) => s.event.seq);
+        const theirs = (await store.audit.list(OTHER, { limit: 100 })).map((s) => s.event.seq);
+        expect(mine).toEqual(Array.from({ length: mine.length }, (_, i) => i));
+        expect(theirs).toEqual(Array.from({ length: theirs.length }, (_, i) => i));
+        expect(mine.length + theirs.length).toBe(10);
+      });
+
+      it('returns the callback value, and repos leaked out of a transaction stop working', async () => {
+        let leaked: Parameters<Parameters<Store['transact']>[0]>[0] | undefined;
+        const value = await store.transact(async (tx) => {
+          leaked = tx;
+          return { ok: 1 };
+        });
+        expect(value).toEqual({ ok: 1 });
+        await expect(leaked?.workspaces.findById(WS)).rejects.toThrow(/transaction/);
+      });
+
+      it('reads outside a transaction do not see its uncommitted writes', async () => {
+        let release = (): void => undefined;
+        const gate = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let inserted = (): void => undefined;
+        const insertedSignal = new Promise<void>((resolve) => {
+          inserted = resolve;
+        });
+        const key = apiKey(WS, 'key_0000dirty');
+        const running = store.transact(async (tx) => {
+          await tx.keys.insert(key);
+          inserted();
+          await gate;
+          throw new Error('roll back');
+        });
+        await insertedSignal;
+        const read = store.keys.findByHash(key.hash);
+        release();
+        await expect(running).rejects.toThrow('roll back');
+        expect(await read).toBeNull();
+      });
+    });
+
+    describe('checkpoints', () => {
+      it('inserts, ignores a duplicate tree size, and lists newest first', async () => {
+        const cps = [1, 3, 5, 8].map((n) => checkpoint(WS, n));
+        await store.transact(async (tx) => {
+          for (const cp of cps) await tx.audit.insertCheckpoint(cp);
+          await tx.audit.insertCheckpoint(checkpoint(OTHER, 2));
+        });
+        await expect(store.transact((tx) => tx.audit.insertCheckpoint(checkpoint(WS, 3, { note: 'other' })))).resolves.toBeUndefined();
+        const newestFirst = [...cps].reverse();
+        expect(await store.audit.listCheckpoints(WS, 10)).toEqual(newestFirst);
+        expect(await store.audit.listCheckpoints(WS, 2)).toEqual(newestFirst.slice(0, 2));
+        expect(await store.audit.listCheckpoints(WS, 10, 5)).toEqual([cps[1], cps[0]]);
+        expect(await store.audit.listCheckpoints(WS, 1, 5)).toEqual([cps[1]]);
+        expect(await store.audit.listCheckpoints(WS, 10, 1)).toEqual([]);
+        expect(await store.audit.listCheckpoints('ws_empty', 10)).toEqual([]);
+      });
+
+      it('latestCheckpoint and checkpointCovering', async () => {
+        expect(await store.audit.latestCheckpoint(WS)).toBeNull();
+        expect(await store.audit.checkpointCovering(WS, 1)).toBeNull();
+        const cps = [2, 4, 7].map((n) => checkpoint(WS, n));
+        await store.transact(async (tx) => {
+          for (const cp of cps) await tx.audit.insertCheckpoint(cp);
+          await tx.audit.insertCheckpoint(checkpoint(OTHER, 100));
+        });
+        expect(await store.audit.latestCheckpoint(WS)).toEqual(cps[2]);
+        expect(await store.audit.checkpointCovering(WS, 0)).toEqual(cps[0]);
+        expect(await store.audit.checkpointCovering(WS, 4)).toEqual(cps[1]);
+        expect(await store.audit.checkpointCovering(WS, 5)).toEqual(cps[2]);
+        expect(await store.audit.checkpointCovering(WS, 8)).toBeNull();
+      });
+
+      it('workspacesNeedingCheckpoint lists logs grown past their latest checkpoint', async () => {
+        expect(await store.audit.workspacesNeedingCheckpoint()).toEqual([]);
+        await appendEvents(WS, [() => ({}), () => ({})]);
+        await appendEvents(OTHER, [() => ({})]);
+        expect(await store.audit.workspacesNeedingCheckpoint()).toEqual([WS, OTHER].sort());
+        await store.transact((tx) => tx.audit.insertCheckpoint(checkpoint(WS, 2)));
+        expect(await store.audit.workspacesNeedingCheckpoint()).toEqual([OTHER]);
+        await store.transact((tx) => tx.audit.insertCheckpoint(checkpoint(OTHER, 1)));
+        expect(await store.audit.workspacesNeedingCheckpoint()).toEqual([]);
+        await appendEvents(WS, [() => ({})]);
+        expect(await store.audit.workspacesNeedingCheckpoint()).toEqual([WS]);
+      });
+    });
+  });
+}
+
+interface StoredPair {
+  event: AuditEvent;
+  leafHash: string;
+}
