@@ -236,11 +236,12 @@ export function emit(result: BenchResult): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-/** Latency fields of a measurement for a result's extras, in microseconds. */
+/** Latency fields of a measurement for a result's extras, in microseconds: `p50Us`, or `<prefix>P50Us`. */
 export function latencyExtras(prefix: string, m: Measurement): Record<string, number> {
   const out: Record<string, number> = {};
-  if (m.p50Us !== undefined) out[`${prefix}P50Us`] = round(m.p50Us, 4);
-  if (m.p99Us !== undefined) out[`${prefix}P99Us`] = round(m.p99Us, 4);
+  const key = (p: string): string => (prefix === '' ? p : `${prefix}${p.charAt(0).toUpperCase()}${p.slice(1)}`);
+  if (m.p50Us !== undefined) out[key('p50Us')] = round(m.p50Us, 4);
+  if (m.p99Us !== undefined) out[key('p99Us')] = round(m.p99Us, 4);
   return out;
 }
 

@@ -28,10 +28,14 @@ export function resolveConnection(opts: ConnectionOptions, env: Readonly<Record<
   try {
     parsed = new URL(url);
   } catch {
-    throw new CliError(`not a valid server URL: ${url}`);
+    // Not echoed: a token pasted into the wrong place must not end up in a terminal log.
+    throw new CliError('the server URL (--url or CLAVIS_URL) is not a valid URL');
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new CliError(`the server URL must be http:// or https://, not ${parsed.protocol}`);
+    throw new CliError('the server URL (--url or CLAVIS_URL) must start with http:// or https://');
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new CliError('the server URL must not hold a user name or password: the admin token is the only credential');
   }
   const token = nonEmpty(opts.token) ?? nonEmpty(env.CLAVIS_TOKEN);
   if (token === undefined) {

@@ -110,7 +110,8 @@ function describeError(error: unknown, ctx: CliContext): { message: string; exit
   if (error instanceof ClavisApiError) {
     const p = error.problem;
     if (p === undefined) return { message: `${error.code}: the server answered HTTP ${error.status} without problem details`, exitCode: EXIT_USAGE };
-    const fields = (p.errors ?? []).map((f) => `\n  ${f.field}: ${f.message}`).join('');
+    // The detail often already is the only field error; print each fact once.
+    const fields = (p.errors ?? []).map((f) => `${f.field}: ${f.message}`).filter((f) => f !== p.detail).map((f) => `\n  ${f}`).join('');
     return { message: `${p.code}: ${p.detail}${fields}\n  (HTTP ${p.status}, request ${p.requestId})`, exitCode: EXIT_USAGE };
   }
   if (error instanceof TypeError && error.message === 'fetch failed') {

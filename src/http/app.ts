@@ -61,7 +61,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     requestIdHeader: false,
     return503OnClosing: true,
     ...(opts.https !== undefined ? { https: opts.https } : {}),
-  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, http, startServer, type WorkspaceAnswer } from './process.ts';
+import { cleanup, http, startServer, waitFor, type WorkspaceAnswer } from './process.ts';
 
 interface OpenApiDoc {
   openapi: string;
@@ -53,8 +53,10 @@ describe('first start of the real process', () => {
     expect(health.status).toBe(200);
     expect(health.body).toEqual({ status: 'ok' });
 
-    const ready = await http<{ status: string; store: string }>(server.url, 'GET', '/readyz');
-    expect(ready.status).toBe(200);
+    const ready = await waitFor(async () => {
+      const r = await http<{ status: string; store: string }>(server.url, 'GET', '/readyz');
+      return r.status === 200 && r;
+    });
     expect(ready.body).toEqual({ status: 'ready', store: 'sqlite' });
 
     const spec = await http<OpenApiDoc>(server.url, 'GET', '/openapi.json');

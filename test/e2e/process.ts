@@ -245,15 +245,15 @@ export async function cleanup(): Promise<void> {
  */
 export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last: string | undefined;
   for (;;) {
     try {
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
-      last = err;
+      last = err instanceof Error ? err.message : JSON.stringify(err);
     }
-    if (Date.now() > deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms${last === undefined ? '' : `; last error: ${String(last)}`}`);
+    if (Date.now() > deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms${last === undefined ? '' : `; last error: ${last}`}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -40,7 +40,7 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
   const table: RouteInfo[] = [];
   app.decorate('routeTable', table);
   app.addHook('onRoute', (route) => {
-    const permission = (route.config as { permission?: Permission | null } | undefined)?.permission;
+    const permission = route.config?.permission;
     if (permission === undefined && !route.url.startsWith('/docs')) {
       throw new Error(`route ${route.method.toString()} ${route.url} declares no permission (use null for a public route)`);
     }

@@ -68,7 +68,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return sendProblem(reply, request, err.code, err.message, err.errors);
     }
     if (err.validation !== undefined) {
-      const errors = fieldErrors(err.validationContext, err.validation as AjvError[]);
+      const errors = fieldErrors(err.validationContext, err.validation);
       return sendProblem(reply, request, 'VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
     }
     const mapped = frameworkCode(err);
