@@ -59,7 +59,9 @@ export async function main(env: Record<string, string | undefined> = process.env
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  // A wildcard address is where the server listens, not where a client should connect.
+  const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
+  const host = shown.includes(':') ? `[${shown}]` : shown;
   const url = `${https === undefined ? 'http' : 'https'}://${host}:${port}`;
   const lines = [
     `Clavis is listening on ${url} (store: ${store.kind}${store.kind === 'sqlite' ? `, ${join(config.dataDir, 'clavis.db')}` : ''})`,

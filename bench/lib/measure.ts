@@ -78,7 +78,7 @@ function merge(parts: readonly Samples[]): Samples {
     ops += p.ops;
     elapsedNs += p.elapsedNs;
     if (p.latencies === null) timedAlone = false;
-    else latencies.push(...p.latencies);
+    else for (const l of p.latencies) latencies.push(l);
   }
   return { ops, elapsedNs, latencies: timedAlone ? latencies : null };
 }

@@ -47,6 +47,8 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--token <token>', 'admin token (or CLAVIS_TOKEN, preferred: flags show in ps and shell history)')
     .option('--json', 'print JSON instead of tables')
     .exitOverride()
+    // --json, --url and --token work on every command, so every command's help lists them.
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(

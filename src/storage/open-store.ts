@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from '../core/ports/store.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';
@@ -23,6 +23,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const url = opts.databaseUrl?.trim() ?? '';
   if (POSTGRES_URL.test(url)) return openPostgresStore({ url });
   if (url !== '') throw new RangeError('database URL must start with postgres:// or postgresql://');
-  if (opts.sqlitePath !== ':memory:') mkdirSync(dirname(opts.sqlitePath), { recursive: true, mode: 0o700 });
+  if (opts.sqlitePath !== ':memory:') {
+    mkdirSync(dirname(opts.sqlitePath), { recursive: true, mode: 0o700 });
+    // Create the file owner-only before SQLite does; its -wal and -shm files copy this mode.
+    closeSync(openSync(opts.sqlitePath, 'a', 0o600));
+  }
   return openSqliteStore({ path: opts.sqlitePath, synchronous: opts.sqliteSynchronous ?? 'full' });
 }

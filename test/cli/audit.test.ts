@@ -111,7 +111,8 @@ describe('clavis audit export', () => {
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ type: 'clavis.audit.bundle', version: 1, workspaceId: server.workspaceId, origin: `clavis.test/${server.workspaceId}` });
     const checkpoints = lines.filter((l) => l.startsWith('{"type":"checkpoint"'));
     expect(checkpoints.length).toBeGreaterThanOrEqual(2);
-    expect(lines.filter((l) => l.startsWith('{"type":"event"')).length).toBe(JSON.parse(checkpoints.at(-1) ?? '').treeSize);
+    const newest = JSON.parse(checkpoints.at(-1) ?? '') as { treeSize: number };
+    expect(lines.filter((l) => l.startsWith('{"type":"event"')).length).toBe(newest.treeSize);
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 

@@ -207,6 +207,18 @@ describe('lifecycle', () => {
     expect(again.body.code).toBe('KEY_STATE_CONFLICT');
   });
 
+  it('takes POST operations whose fields are all optional without any body (issue found by the e2e suite)', async () => {
+    const k = await createKey();
+    for (const op of ['suspend', 'resume', 'rotate']) {
+      const res = await h.app.inject({ method: 'POST', url: `/v1/keys/${k.id}/${op}`, headers: bearer(h.owner.secret) });
+      expect(res.statusCode, op).toBe(200);
+    }
+    const cp = await h.app.inject({ method: 'POST', url: '/v1/audit/checkpoints', headers: bearer(h.owner.secret) });
+    expect(cp.statusCode).toBe(200);
+    const conflict = await h.app.inject({ method: 'POST', url: `/v1/keys/${k.id}/resume`, headers: bearer(h.owner.secret) });
+    expect(conflict.json<Problem & { detail: string }>().detail).toBe('cannot resume an active key');
+  });
+
   it('ends the old key at once with a zero grace period, and after the grace otherwise', async () => {
     const a = await createKey();
     const ra = await post<{ key: string }>(`/v1/keys/${a.id}/rotate`, { gracePeriodSeconds: 0 });

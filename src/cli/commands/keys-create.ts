@@ -32,6 +32,9 @@ export function registerKeysCreate(keys: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       `
+The key is printed once, in this output only: store it right away. --ttl and --expires-at
+exclude each other; the server's policy may require one (and cap it) for live keys.
+
 Examples:
   $ clavis keys create --name alice-prices --env live --scope prices:read --ttl 2592000
   $ clavis keys create --name bot --env test --scope portfolio:read --scope portfolio:trade \\

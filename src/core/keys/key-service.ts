@@ -190,7 +190,7 @@ export class KeyService {
   }
 
   #requireStatus(key: ApiKeyRecord, now: number, allowed: readonly KeyStatus[], operation: string): void {
-    if (!allowed.includes(key.status)) throw new ClavisError('KEY_STATE_CONFLICT', `cannot ${operation} a ${key.status} key`);
+    if (!allowed.includes(key.status)) throw new ClavisError('KEY_STATE_CONFLICT', `cannot ${operation} ${key.status === 'active' ? 'an' : 'a'} ${key.status} key`);
     if (key.expiresAt !== null && key.expiresAt <= now) throw new ClavisError('KEY_STATE_CONFLICT', `cannot ${operation} an expired key`);
   }
 

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RouteModule } from '../../app-types.ts';
 import { authOf } from '../../plugins/auth.ts';
+import { emptyBodyAsObject } from '../../plugins/optional-body.ts';
 import { IdParam, errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
 
@@ -11,13 +12,14 @@ const Body = Type.Object(
 
 export const keysRotate: RouteModule = (app, s) => {
   app.post('/v1/keys/:id/rotate', {
+    preValidation: emptyBodyAsObject,
     config: { permission: 'keys:write' },
     schema: {
       operationId: 'rotateKey',
       tags: ['keys'],
       summary: 'Issue a successor key; the old one works until the grace period ends (never past its own expiry)',
       params: IdParam,
-      body: Type.Optional(Body),
+      body: Body,
       response: {
         200: Type.Object({ key: Type.String({ description: 'The successor key, shown only here' }), successor: Type.Ref('ApiKey'), previous: Type.Ref('ApiKey') }),
         ...errorResponses(404, 409),
@@ -25,7 +27,7 @@ export const keysRotate: RouteModule = (app, s) => {
     },
     handler: async (req, reply) => {
       const ctx = authOf(req);
-      const r = await s.keys.rotate({ workspaceId: ctx.workspaceId, actor: { type: 'token', id: ctx.tokenId } }, req.params.id, req.body?.gracePeriodSeconds);
+      const r = await s.keys.rotate({ workspaceId: ctx.workspaceId, actor: { type: 'token', id: ctx.tokenId } }, req.params.id, req.body.gracePeriodSeconds);
       const now = s.clock.now();
       reply.header('Cache-Control', 'no-store');
       return { key: r.secret, successor: keyView(r.record, now), previous: keyView(r.previous, now) };
