@@ -29,6 +29,9 @@ export const SETTINGS = {
   CLAVIS_LIVE_MAX_TTL_SECONDS: { description: 'Longest lifetime of a `live` key; keys created without an expiry get this one. Must be above 0: no live key lives forever.', default: '7776000', schema: seconds.min(1) },
   CLAVIS_TEST_MAX_TTL_SECONDS: { description: 'Longest lifetime of a `test` key; 0 means no limit (and no default expiry).', default: '31536000', schema: seconds },
   CLAVIS_DEV_MAX_TTL_SECONDS: { description: 'Longest lifetime of a `dev` key; 0 means no limit (and no default expiry).', default: '0', schema: seconds },
+  CLAVIS_HIGH_RISK_REQUIRE_IP_ALLOWLIST: { description: 'Keys with a high-risk scope (trade, withdraw, admin) must carry an IP allowlist.', default: 'true', schema: bool },
+  CLAVIS_HIGH_RISK_REQUIRE_SIGNING: { description: 'Keys with a high-risk scope must require signed requests.', default: 'true', schema: bool },
+  CLAVIS_SIGNATURE_WINDOW_MS: { description: 'How far a signed request timestamp may be from the server clock, either way; nonces are remembered for twice this.', default: '5000', schema: z.coerce.number().int().min(100).max(300_000) },
   CLAVIS_ROTATION_GRACE_SECONDS: { description: 'How long a rotated key keeps working when the request names no grace period.', default: '86400', schema: seconds },
   CLAVIS_CACHE_TTL_MS: { description: 'How long a node may serve a key or admin token from its cache. Changes made on this node apply at once; other nodes see them within this bound.', default: '5000', schema: z.coerce.number().int().min(0) },
   CLAVIS_NEGATIVE_CACHE_TTL_MS: { description: 'How long an unknown key hash is remembered as unknown.', default: '2000', schema: z.coerce.number().int().min(0) },
@@ -54,6 +57,8 @@ export interface Config {
   keyPrefix: string;
   maxTtlSeconds: { live: number; test: number | null; dev: number | null };
   rotationGraceSeconds: number;
+  highRisk: { requireIpAllowlist: boolean; requireSigning: boolean };
+  signatureWindowMs: number;
   cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number };
   audit: { origin: string; checkpointIntervalSeconds: number; signingKeyFile: string };
   bodyLimitBytes: number;
@@ -108,6 +113,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dev: r.CLAVIS_DEV_MAX_TTL_SECONDS === 0 ? null : r.CLAVIS_DEV_MAX_TTL_SECONDS,
     },
     rotationGraceSeconds: r.CLAVIS_ROTATION_GRACE_SECONDS,
+    highRisk: { requireIpAllowlist: r.CLAVIS_HIGH_RISK_REQUIRE_IP_ALLOWLIST, requireSigning: r.CLAVIS_HIGH_RISK_REQUIRE_SIGNING },
+    signatureWindowMs: r.CLAVIS_SIGNATURE_WINDOW_MS,
     cache: { ttlMs: r.CLAVIS_CACHE_TTL_MS, negativeTtlMs: r.CLAVIS_NEGATIVE_CACHE_TTL_MS, maxEntries: r.CLAVIS_CACHE_MAX_ENTRIES },
     audit: {
       origin: r.CLAVIS_AUDIT_ORIGIN,

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
 import { openLocalSigner } from './keyring/local-signer.ts';
 import { createServices } from './services.ts';
+import { createMemoryNonceStore } from './storage/memory/memory-nonce-store.ts';
 import { openStore } from './storage/open-store.ts';
 
 /** Where the first admin token is written; the file is the only place it ever appears. */
@@ -44,7 +45,10 @@ export async function main(env: Record<string, string | undefined> = process.env
         dev: config.maxTtlSeconds.dev === null ? null : config.maxTtlSeconds.dev * 1000,
       },
       defaultGraceMs: config.rotationGraceSeconds * 1000,
+      highRisk: config.highRisk,
     },
+    nonces: createMemoryNonceStore(),
+    signatureWindowMs: config.signatureWindowMs,
   });
 
   const boot = await services.workspaces.bootstrap();

@@ -4,10 +4,11 @@ import { systemClock, type Clock } from './core/clock.ts';
 import { createIdGenerator, type IdGenerator } from './core/ids.ts';
 import { KeyService } from './core/keys/key-service.ts';
 import type { KeyPolicy } from './core/keys/key-policy.ts';
-import { KeyVerifier } from './core/keys/verify.ts';
+import { KeyVerifier, type NonceStore } from './core/keys/verify.ts';
 import type { CheckpointSigner } from './core/ports/signer.ts';
 import type { Store } from './core/ports/store.ts';
 import { WorkspaceService } from './core/workspaces/workspace-service.ts';
+import { createMemoryNonceStore } from './storage/memory/memory-nonce-store.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -17,6 +18,10 @@ export interface ServiceOptions {
   policy: KeyPolicy;
   cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number };
   auditOrigin: string;
+  /** Replay protection for signed requests; Redis-backed when several nodes share keys. */
+  nonces?: NonceStore;
+  /** Default 5 s. */
+  signatureWindowMs?: number;
 }
 
 /** Everything a handler calls; built once per process (or per test). */
@@ -40,7 +45,7 @@ export function createServices(opts: ServiceOptions): Services {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? createIdGenerator(() => clock.now());
   const audit = new AuditLog({ audit: opts.store.audit, signer: opts.signer, clock, ids, origin: opts.auditOrigin });
-  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache });
+  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache, nonces: opts.nonces ?? createMemoryNonceStore(), signatureWindowMs: opts.signatureWindowMs ?? 5000 });
   const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h) });
   const tokens = new TokenService({ store: opts.store, audit, clock, ids, prefix: opts.policy.prefix, cacheTtlMs: opts.cache.ttlMs });
   const workspaces = new WorkspaceService({ store: opts.store, audit, tokens, clock, ids });

@@ -21,6 +21,13 @@ export interface ApiKey {
   revokedAt: string | null;
   revokeReason: string | null;
   suspendedAt: string | null;
+  signing: KeySigning | null;
+}
+
+/** A key's signed-request requirement: the consumer's Ed25519 public key (raw 32 bytes, base64). */
+export interface KeySigning {
+  scheme: 'ed25519';
+  publicKey: string;
 }
 
 export interface CreatedKey extends ApiKey {
@@ -37,6 +44,7 @@ export interface CreateKeyRequest {
   ipAllowlist?: string[];
   metadata?: Record<string, unknown>;
   ownerId?: string;
+  signing?: KeySigning;
 }
 
 export interface UpdateKeyRequest {
@@ -45,6 +53,7 @@ export interface UpdateKeyRequest {
   ipAllowlist?: string[];
   metadata?: Record<string, unknown>;
   expiresAt?: string;
+  signing?: KeySigning | null;
 }
 
 export interface ListKeysQuery {
@@ -75,13 +84,17 @@ export type VerifyCode =
   | 'EXPIRED'
   | 'ENV_MISMATCH'
   | 'IP_NOT_ALLOWED'
-  | 'INSUFFICIENT_SCOPE';
+  | 'INSUFFICIENT_SCOPE'
+  | 'SIGNATURE_REQUIRED'
+  | 'SIGNATURE_INVALID'
+  | 'REPLAYED';
 
 export interface VerifyRequest {
   key: string;
   environment?: Environment;
   scope?: string;
   ip?: string;
+  signature?: { method: string; url: string; timestamp: number; nonce: string; signature: string; bodySha256: string };
 }
 
 export interface VerifyResult {

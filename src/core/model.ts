@@ -2,6 +2,20 @@ import type { Environment } from './keys/key-format.ts';
 
 export type KeyStatus = 'active' | 'suspended' | 'revoked';
 
+/** A key's request-signing requirement: only the consumer's public key is ever stored. */
+export interface KeySigning {
+  scheme: 'ed25519';
+  /** Raw 32-byte Ed25519 public key, base64. */
+  publicKey: string;
+}
+
+/** Edge policy carried by a key, enforced by the verify pipeline after the scope check. */
+export interface KeyEnforcement {
+  signing: KeySigning | null;
+}
+
+export const NO_ENFORCEMENT: KeyEnforcement = { signing: null };
+
 /** Roles of admin tokens, from most to least privileged. */
 export const ROLES = ['owner', 'admin', 'developer', 'auditor', 'read-only'] as const;
 export type Role = (typeof ROLES)[number];
@@ -37,6 +51,7 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
   revokeReason: string | null;
   suspendedAt: number | null;
+  enforcement: KeyEnforcement;
 }
 
 /** Fields that may change after creation. */
@@ -54,6 +69,7 @@ export type ApiKeyPatch = Partial<
     | 'revokedAt'
     | 'revokeReason'
     | 'suspendedAt'
+    | 'enforcement'
   >
 >;
 

@@ -27,6 +27,7 @@ export const KeyView = Type.Object(
     revokedAt: NullableTimestamp,
     revokeReason: Type.Union([Type.String(), Type.Null()]),
     suspendedAt: NullableTimestamp,
+    signing: Type.Union([Type.Object({ scheme: Type.Literal('ed25519'), publicKey: Type.String() }), Type.Null()], { description: 'Signed-request requirement, or null' }),
   },
   { $id: 'ApiKey' },
 );
@@ -53,6 +54,7 @@ export function keyView(k: ApiKeyRecord, now: number): Static<typeof KeyView> {
     revokedAt: isoOrNull(k.revokedAt),
     revokeReason: k.revokeReason,
     suspendedAt: isoOrNull(k.suspendedAt),
+    signing: k.enforcement.signing,
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMigrations } from '../../src/storage/shared/migrations.ts';
 import { ClavisError } from '../../src/core/errors/registry.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
@@ -93,7 +94,7 @@ describe.skipIf(!canConnect)('postgres', () => {
         c.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`),
       );
       const tables = await tablesIn(schema);
-      expect(versions.rows.map((v) => v.version)).toEqual([1]);
+      expect(versions.rows.map((v) => v.version)).toEqual(loadMigrations(new URL('../../src/storage/migrations/postgres/', import.meta.url)).map((m) => m.version));
       expect(tables).toEqual([
         'admin_tokens',
         'api_keys',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadMigrations } from '../../src/storage/shared/migrations.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import { migrateSqlite } from '../../src/storage/sqlite/sqlite-migrate.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
@@ -65,7 +66,7 @@ describe('sqlite store', () => {
     const db = new Database(path);
     try {
       const versions = db.prepare<[], { version: number }>('SELECT version FROM schema_migrations ORDER BY version').all();
-      expect(versions.map((v) => v.version)).toEqual([1]);
+      expect(versions.map((v) => v.version)).toEqual(loadMigrations(new URL('../../src/storage/migrations/sqlite/', import.meta.url)).map((m) => m.version));
       expect(migrateSqlite(db)).toEqual([]);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {

@@ -48,6 +48,7 @@ function apiKey(workspaceId: string, id: string, over: Partial<ApiKeyRecord> = {
     revokedAt: null,
     revokeReason: null,
     suspendedAt: null,
+    enforcement: { signing: null },
     ...over,
   };
 }
@@ -269,6 +270,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           revokedAt: T0 + 3,
           revokeReason: 'rotated',
           suspendedAt: T0 + 4,
+          enforcement: { signing: { scheme: 'ed25519' as const, publicKey: Buffer.alloc(32, 7).toString('base64') } },
         };
         const updated = await store.transact((tx) => tx.keys.update(WS, key.id, patch));
         expect(updated).toEqual({ ...key, ...patch });

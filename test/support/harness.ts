@@ -6,6 +6,7 @@ import type { App } from '../../src/http/app-types.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ephemeralSigner } from '../../src/keyring/local-signer.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { createMemoryNonceStore } from '../../src/storage/memory/memory-nonce-store.ts';
 import { createMemoryStore } from '../../src/storage/memory/memory-store.ts';
 
 /** A clock tests move by hand. */
@@ -45,9 +46,11 @@ export async function makeHarness(opts: { store?: Store } = {}): Promise<Harness
     store,
     signer: ephemeralSigner(),
     clock,
-    policy: { prefix: 'clv', maxTtlMs: { live: 90 * DAY_MS, test: 365 * DAY_MS, dev: null }, defaultGraceMs: DAY_MS },
+    policy: { prefix: 'clv', maxTtlMs: { live: 90 * DAY_MS, test: 365 * DAY_MS, dev: null }, defaultGraceMs: DAY_MS, highRisk: { requireIpAllowlist: true, requireSigning: true } },
     cache: { ttlMs: 5000, negativeTtlMs: 1000, maxEntries: 10_000 },
     auditOrigin: 'clavis.test',
+    nonces: createMemoryNonceStore(),
+    signatureWindowMs: 5000,
   });
   const boot = await services.workspaces.bootstrap();
   if (boot === null) throw new Error('bootstrap did not run on an empty store');

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   EXPIRY_TOO_LONG: { status: 400, title: 'The expiry is later than the environment policy allows' },
   EXPIRY_CONFLICT: { status: 400, title: 'Both expiresAt and ttlSeconds were given' },
   EXPIRY_REQUIRED: { status: 400, title: 'The environment policy requires an expiry' },
+  INVALID_PUBLIC_KEY: { status: 400, title: 'The signing public key is not a valid Ed25519 key' },
+  HIGH_RISK_POLICY: { status: 400, title: 'A high-risk scope needs an IP allowlist and a signing requirement' },
   BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
   // Authentication and authorisation of admin tokens
@@ -44,6 +46,9 @@ export const ERROR_CODES = {
   ENV_MISMATCH: { status: 403, title: 'The key belongs to another environment' },
   IP_NOT_ALLOWED: { status: 403, title: 'The client address is not in the key allowlist' },
   INSUFFICIENT_SCOPE: { status: 403, title: 'The key lacks the required scope' },
+  SIGNATURE_REQUIRED: { status: 401, title: 'The key requires a signed request' },
+  SIGNATURE_INVALID: { status: 401, title: 'The request signature does not verify' },
+  REPLAYED: { status: 401, title: 'The request timestamp is outside the window or its nonce was already used' },
   // Server state
   STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be reached' },
   NOT_READY: { status: 503, title: 'The server is not ready' },

@@ -8,4 +8,6 @@ export interface KeyPolicy {
   maxTtlMs: Record<Environment, number | null>;
   /** Rotation grace when the request gives none. */
   defaultGraceMs: number;
+  /** What a key with a high-risk scope (trade, withdraw, admin) must have; both by default. */
+  highRisk?: { requireIpAllowlist: boolean; requireSigning: boolean };
 }

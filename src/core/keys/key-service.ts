@@ -2,12 +2,13 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../clock.ts';
 import { ClavisError, type FieldError } from '../errors/registry.ts';
 import type { IdGenerator } from '../ids.ts';
-import type { ApiKeyPatch, ApiKeyRecord, AuditActor, KeyStatus } from '../model.ts';
+import type { ApiKeyPatch, ApiKeyRecord, AuditActor, KeySigning, KeyStatus } from '../model.ts';
+import { ed25519FromBase64 } from '../signing/request-signature.ts';
 import type { KeyFilter, Repos, Store } from '../ports/store.ts';
 import { displayStart, generateCredential, hashCredential, type Environment } from './key-format.ts';
 import type { KeyPolicy } from './key-policy.ts';
 import { parseCidr } from './ip-allowlist.ts';
-import { isScope } from './scopes.ts';
+import { hasHighRiskScope, isScope } from './scopes.ts';
 
 export interface CreateKeyInput {
   name: string;
@@ -19,6 +20,8 @@ export interface CreateKeyInput {
   ipAllowlist?: string[];
   metadata?: Record<string, unknown>;
   ownerId?: string;
+  /** Require requests signed with the consumer's Ed25519 key (public key only). */
+  signing?: KeySigning | null;
 }
 
 export interface UpdateKeyInput {
@@ -28,6 +31,8 @@ export interface UpdateKeyInput {
   metadata?: Record<string, unknown>;
   /** Epoch ms. */
   expiresAt?: number;
+  /** null removes the signing requirement. */
+  signing?: KeySigning | null;
 }
 
 export interface IssuedKey {
@@ -68,6 +73,7 @@ function auditView(k: ApiKeyRecord): Record<string, unknown> {
     expiresAt: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString(),
     ipAllowlist: k.ipAllowlist,
     ownerId: k.ownerId,
+    signing: k.enforcement.signing,
   };
 }
 
@@ -103,6 +109,24 @@ export class KeyService {
     return [...new Set(out)];
   }
 
+  #checkSigning(signing: KeySigning | null | undefined, field: string): KeySigning | null {
+    if (signing === undefined || signing === null) return null;
+    if (ed25519FromBase64(signing.publicKey) === null) {
+      throw new ClavisError('INVALID_PUBLIC_KEY', 'publicKey must be a base64 raw 32-byte Ed25519 public key', [{ field: `${field}/publicKey`, message: 'not an Ed25519 public key' }]);
+    }
+    return { scheme: 'ed25519', publicKey: signing.publicKey };
+  }
+
+  /** High-risk scopes move funds or administer: policy demands an allowlist and signed requests. */
+  #checkHighRisk(scopes: readonly string[], ipAllowlist: readonly string[], signing: KeySigning | null): void {
+    if (!hasHighRiskScope(scopes)) return;
+    const rule = this.#d.policy.highRisk ?? { requireIpAllowlist: true, requireSigning: true };
+    const errors: FieldError[] = [];
+    if (rule.requireIpAllowlist && ipAllowlist.length === 0) errors.push({ field: '/body/ipAllowlist', message: 'required for high-risk scopes' });
+    if (rule.requireSigning && signing === null) errors.push({ field: '/body/signing', message: 'required for high-risk scopes' });
+    if (errors.length > 0) throw new ClavisError('HIGH_RISK_POLICY', `high-risk scopes need ${errors.map((e) => e.field.slice(6)).join(' and ')}`, errors);
+  }
+
   #checkExpiry(environment: Environment, expiresAt: number | null, now: number, field: string): number | null {
     const max = this.#d.policy.maxTtlMs[environment];
     if (expiresAt === null) {
@@ -122,6 +146,8 @@ export class KeyService {
     const now = this.#d.clock.now();
     const scopes = this.#checkScopes(input.scopes, '/body/scopes');
     const ipAllowlist = this.#checkAllowlist(input.ipAllowlist ?? [], '/body/ipAllowlist');
+    const signing = this.#checkSigning(input.signing, '/body/signing');
+    this.#checkHighRisk(scopes, ipAllowlist, signing);
     if (input.expiresAt !== undefined && input.ttlSeconds !== undefined) {
       throw new ClavisError('EXPIRY_CONFLICT', 'give expiresAt or ttlSeconds, not both', [{ field: '/body/ttlSeconds', message: 'conflicts with expiresAt' }]);
     }
@@ -149,6 +175,7 @@ export class KeyService {
       revokedAt: null,
       revokeReason: null,
       suspendedAt: null,
+      enforcement: { signing },
     };
     await this.#d.store.transact(async (tx) => {
       await tx.keys.insert(record);
@@ -207,6 +234,11 @@ export class KeyService {
         patch.expiresAt = this.#checkExpiry(key.environment, input.expiresAt, now, '/body/expiresAt');
         changed.push('expiresAt');
       }
+      if (input.signing !== undefined) {
+        patch.enforcement = { ...key.enforcement, signing: this.#checkSigning(input.signing, '/body/signing') };
+        changed.push('signing');
+      }
+      this.#checkHighRisk(patch.scopes ?? key.scopes, patch.ipAllowlist ?? key.ipAllowlist, (patch.enforcement ?? key.enforcement).signing);
       return { patch, data: { changed } };
     });
   }

@@ -1,9 +1,11 @@
+import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { ApiKeyRecord } from '../model.ts';
 import type { KeyRepo } from '../ports/store.ts';
 import { TtlCache } from '../cache/ttl-cache.ts';
 import { hashCredential, parseCredential, type Environment } from './key-format.ts';
 import { compileAllowlist, type IpMatcher } from './ip-allowlist.ts';
+import { ed25519FromBase64, isWellFormedNonce, verifyEd25519Request, type SignedRequest } from '../signing/request-signature.ts';
 
 /** Verify outcomes, in pipeline order (DESIGN.md section 3). */
 export const VERIFY_CODES = [
@@ -16,6 +18,9 @@ export const VERIFY_CODES = [
   'ENV_MISMATCH',
   'IP_NOT_ALLOWED',
   'INSUFFICIENT_SCOPE',
+  'SIGNATURE_REQUIRED',
+  'SIGNATURE_INVALID',
+  'REPLAYED',
 ] as const;
 export type VerifyCode = (typeof VERIFY_CODES)[number];
 
@@ -26,6 +31,16 @@ export interface VerifyRequest {
   environment?: Environment;
   scope?: string;
   ip?: string;
+  /** The request as signed, when the caller sent signature headers. */
+  signed?: SignedRequest;
+}
+
+/**
+ * Remembers nonces for replay protection. `remember` answers false when the nonce was already
+ * seen for this key within its time to live.
+ */
+export interface NonceStore {
+  remember(keyId: string, nonce: string, ttlMs: number, now: number): Promise<boolean>;
 }
 
 export interface VerifyResult {
@@ -35,11 +50,12 @@ export interface VerifyResult {
   key?: ApiKeyRecord;
 }
 
-/** What the cache holds per hash: the record with its allowlist compiled once. */
+/** What the cache holds per hash: the record with its allowlist and public key parsed once. */
 interface CachedKey {
   record: ApiKeyRecord;
   ip: IpMatcher;
   scopes: ReadonlySet<string>;
+  publicKey: KeyObject | null;
 }
 
 const UNKNOWN = Symbol('unknown');
@@ -48,23 +64,31 @@ export interface KeyVerifierDeps {
   keys: Pick<KeyRepo, 'findByHash'>;
   clock: Clock;
   cache: { maxEntries: number; ttlMs: number; negativeTtlMs: number };
+  nonces: NonceStore;
+  /** Accepted distance between a signed request's timestamp and now, either way. */
+  signatureWindowMs: number;
 }
 
 /**
  * The verify pipeline: format/checksum → lookup by hash (cached, negatively too) → status →
- * expiry → environment → IP allowlist → scope. A malformed key costs no lookup.
+ * expiry → environment → IP allowlist → scope → signature and replay window. A malformed key
+ * costs no lookup.
  *
  * @example await verifier.verify({ key, workspaceId, scope: 'prices:read', ip: '203.0.113.7' })
  */
 export class KeyVerifier {
   readonly #keys: Pick<KeyRepo, 'findByHash'>;
   readonly #clock: Clock;
+  readonly #nonces: NonceStore;
+  readonly #windowMs: number;
   readonly #cache: TtlCache<string, CachedKey>;
   readonly #negative: TtlCache<string, typeof UNKNOWN>;
 
   constructor(deps: KeyVerifierDeps) {
     this.#keys = deps.keys;
     this.#clock = deps.clock;
+    this.#nonces = deps.nonces;
+    this.#windowMs = deps.signatureWindowMs;
     const now = () => deps.clock.now();
     this.#cache = new TtlCache({ maxEntries: deps.cache.maxEntries, ttlMs: deps.cache.ttlMs, now });
     this.#negative = new TtlCache({ maxEntries: deps.cache.maxEntries, ttlMs: deps.cache.negativeTtlMs, now });
@@ -85,7 +109,13 @@ export class KeyVerifier {
       this.#negative.set(hash, UNKNOWN);
       return null;
     }
-    const entry: CachedKey = { record, ip: compileAllowlist(record.ipAllowlist), scopes: new Set(record.scopes) };
+    const signing = record.enforcement.signing;
+    const entry: CachedKey = {
+      record,
+      ip: compileAllowlist(record.ipAllowlist),
+      scopes: new Set(record.scopes),
+      publicKey: signing === null ? null : ed25519FromBase64(signing.publicKey),
+    };
     this.#cache.set(hash, entry);
     return entry;
   }
@@ -102,6 +132,25 @@ export class KeyVerifier {
     if (req.environment !== undefined && req.environment !== key.environment) return { valid: false, code: 'ENV_MISMATCH', key };
     if (req.ip !== undefined ? !entry.ip.allows(req.ip) : key.ipAllowlist.length > 0) return { valid: false, code: 'IP_NOT_ALLOWED', key };
     if (req.scope !== undefined && !entry.scopes.has(req.scope)) return { valid: false, code: 'INSUFFICIENT_SCOPE', key };
+    if (key.enforcement.signing !== null) {
+      const code = await this.#checkSignature(entry, req.signed);
+      if (code !== null) return { valid: false, code, key };
+    }
     return { valid: true, code: 'VALID', key };
+  }
+
+  /**
+   * Window first (cheap, and the timestamp is signed), then the signature, and only then the
+   * nonce: an unsigned request must not be able to burn a nonce.
+   */
+  async #checkSignature(entry: CachedKey, signed: SignedRequest | undefined): Promise<VerifyCode | null> {
+    if (signed === undefined) return 'SIGNATURE_REQUIRED';
+    const now = this.#clock.now();
+    if (!Number.isSafeInteger(signed.timestamp) || Math.abs(now - signed.timestamp) > this.#windowMs) return 'REPLAYED';
+    if (!isWellFormedNonce(signed.nonce)) return 'SIGNATURE_INVALID';
+    if (entry.publicKey === null || !verifyEd25519Request(entry.publicKey, signed)) return 'SIGNATURE_INVALID';
+    // A nonce must stay remembered for as long as its timestamp can still be accepted.
+    const fresh = await this.#nonces.remember(entry.record.id, signed.nonce, 2 * this.#windowMs, now);
+    return fresh ? null : 'REPLAYED';
   }
 }

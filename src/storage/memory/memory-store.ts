@@ -84,6 +84,7 @@ function applyPatch(key: ApiKeyRecord, patch: ApiKeyPatch): ApiKeyRecord {
   if (patch.revokedAt !== undefined) next.revokedAt = patch.revokedAt;
   if (patch.revokeReason !== undefined) next.revokeReason = patch.revokeReason;
   if (patch.suspendedAt !== undefined) next.suspendedAt = patch.suspendedAt;
+  if (patch.enforcement !== undefined) next.enforcement = structuredClone(patch.enforcement);
   return next;
 }
 

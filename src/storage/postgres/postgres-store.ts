@@ -93,7 +93,8 @@ const KEY_PATCH_SQL = `UPDATE api_keys SET
   replaced_by_id = CASE WHEN $17::boolean THEN $18::text ELSE replaced_by_id END,
   revoked_at = CASE WHEN $19::boolean THEN $20::bigint ELSE revoked_at END,
   revoke_reason = CASE WHEN $21::boolean THEN $22::text ELSE revoke_reason END,
-  suspended_at = CASE WHEN $23::boolean THEN $24::bigint ELSE suspended_at END
+  suspended_at = CASE WHEN $23::boolean THEN $24::bigint ELSE suspended_at END,
+  enforcement = CASE WHEN $25::boolean THEN $26::jsonb ELSE enforcement END
 WHERE id = $1 AND workspace_id = $2
 RETURNING *`;
 
@@ -114,6 +115,7 @@ function patchValues(workspaceId: string, id: string, patch: ApiKeyPatch): unkno
     ...pair(patch.revokedAt !== undefined, patch.revokedAt),
     ...pair(patch.revokeReason !== undefined, patch.revokeReason),
     ...pair(patch.suspendedAt !== undefined, patch.suspendedAt),
+    ...pair(patch.enforcement !== undefined, json(patch.enforcement)),
   ];
 }
 
@@ -148,8 +150,8 @@ function makeRepos(run: Run): Repos {
       await run(
         `INSERT INTO api_keys (id, workspace_id, name, environment, start, hash, scopes, status, created_at,
            updated_at, expires_at, ip_allowlist, metadata, owner_id, replaces_id, replaced_by_id, revoked_at,
-           revoke_reason, suspended_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17, $18, $19)`,
+           revoke_reason, suspended_at, enforcement)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17, $18, $19, $20::jsonb)`,
         [
           key.id,
           key.workspaceId,
@@ -170,6 +172,7 @@ function makeRepos(run: Run): Repos {
           key.revokedAt,
           key.revokeReason,
           key.suspendedAt,
+          json(key.enforcement),
         ],
       );
     },

@@ -37,6 +37,7 @@ export interface KeyRow {
   updated_at: number;
   expires_at: number | null;
   ip_allowlist: unknown;
+  enforcement: unknown;
   metadata: unknown;
   owner_id: string | null;
   replaces_id: string | null;
@@ -116,6 +117,7 @@ export function keyFromRow(row: KeyRow, json: JsonDecoder): ApiKeyRecord {
     revokedAt: row.revoked_at,
     revokeReason: row.revoke_reason,
     suspendedAt: row.suspended_at,
+    enforcement: json(row.enforcement) as ApiKeyRecord['enforcement'],
   };
 }
 

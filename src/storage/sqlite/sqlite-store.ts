@@ -55,10 +55,10 @@ function prepareStatements(db: Database.Database) {
     insertKey: db.prepare<[Params]>(
       `INSERT INTO api_keys (id, workspace_id, name, environment, start, hash, scopes, status, created_at,
          updated_at, expires_at, ip_allowlist, metadata, owner_id, replaces_id, replaced_by_id, revoked_at,
-         revoke_reason, suspended_at)
+         revoke_reason, suspended_at, enforcement)
        VALUES (@id, @workspace_id, @name, @environment, @start, @hash, @scopes, @status, @created_at,
          @updated_at, @expires_at, @ip_allowlist, @metadata, @owner_id, @replaces_id, @replaced_by_id,
-         @revoked_at, @revoke_reason, @suspended_at)`,
+         @revoked_at, @revoke_reason, @suspended_at, @enforcement)`,
     ),
     findKey: db.prepare<[string, string], KeyRow>('SELECT * FROM api_keys WHERE id = ? AND workspace_id = ?'),
     findKeyByHash: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ?'),
@@ -76,7 +76,8 @@ function prepareStatements(db: Database.Database) {
          replaced_by_id = CASE WHEN @set_replaced_by_id THEN @replaced_by_id ELSE replaced_by_id END,
          revoked_at = CASE WHEN @set_revoked_at THEN @revoked_at ELSE revoked_at END,
          revoke_reason = CASE WHEN @set_revoke_reason THEN @revoke_reason ELSE revoke_reason END,
-         suspended_at = CASE WHEN @set_suspended_at THEN @suspended_at ELSE suspended_at END
+         suspended_at = CASE WHEN @set_suspended_at THEN @suspended_at ELSE suspended_at END,
+         enforcement = CASE WHEN @set_enforcement THEN @enforcement ELSE enforcement END
        WHERE id = @id AND workspace_id = @workspace_id
        RETURNING *`,
     ),
@@ -172,6 +173,7 @@ function patchParams(workspaceId: string, id: string, patch: ApiKeyPatch): Param
   set('revoked_at', patch.revokedAt !== undefined, patch.revokedAt ?? null);
   set('revoke_reason', patch.revokeReason !== undefined, patch.revokeReason ?? null);
   set('suspended_at', patch.suspendedAt !== undefined, patch.suspendedAt ?? null);
+  set('enforcement', patch.enforcement !== undefined, JSON.stringify(patch.enforcement ?? null));
   return params;
 }
 
@@ -218,6 +220,7 @@ function makeRepos(
           revoked_at: key.revokedAt,
           revoke_reason: key.revokeReason,
           suspended_at: key.suspendedAt,
+          enforcement: JSON.stringify(key.enforcement),
         });
       }),
     findById: (workspaceId, id) =>

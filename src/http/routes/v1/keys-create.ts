@@ -3,7 +3,7 @@ import type { RouteModule } from '../../app-types.ts';
 import { authOf } from '../../plugins/auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
-import { EnvironmentSchema, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, TtlSeconds } from './keys-schemas.ts';
+import { EnvironmentSchema, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, Signing, TtlSeconds } from './keys-schemas.ts';
 
 const Body = Type.Object(
   {
@@ -15,6 +15,7 @@ const Body = Type.Object(
     ipAllowlist: Type.Optional(IpAllowlist),
     metadata: Type.Optional(Metadata),
     ownerId: Type.Optional(OwnerId),
+    signing: Type.Optional(Signing),
   },
   { additionalProperties: false },
 );

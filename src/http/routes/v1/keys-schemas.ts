@@ -10,3 +10,10 @@ export const ExpiresAt = Type.String({ format: 'date-time', description: 'When t
 export const TtlSeconds = Type.Integer({ minimum: 1, maximum: 315_360_000, description: 'Lifetime in seconds from now' });
 export const OwnerId = Type.String({ minLength: 1, maxLength: 200, description: 'Identity of the consumer who owns the key' });
 export const Reason = Type.String({ minLength: 1, maxLength: 500 });
+export const Signing = Type.Object(
+  {
+    scheme: Type.Literal('ed25519'),
+    publicKey: Type.String({ minLength: 40, maxLength: 64, description: "The consumer's raw 32-byte Ed25519 public key, base64. The private key never reaches Clavis." }),
+  },
+  { additionalProperties: false, description: 'Require requests signed by the consumer (X-Clavis-Timestamp, X-Clavis-Nonce, X-Clavis-Signature)' },
+);

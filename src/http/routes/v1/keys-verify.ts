@@ -11,6 +11,19 @@ const Body = Type.Object(
     key: Type.String({ maxLength: 256, description: 'The API key to check' }),
     environment: Type.Optional(EnvironmentSchema),
     scope: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Scope the request needs' })),
+    signature: Type.Optional(
+      Type.Object(
+        {
+          method: Type.String({ minLength: 1, maxLength: 16 }),
+          url: Type.String({ minLength: 1, maxLength: 4096, description: 'Path and query exactly as the consumer sent them' }),
+          timestamp: Type.Integer({ description: 'X-Clavis-Timestamp (epoch ms)' }),
+          nonce: Type.String({ minLength: 1, maxLength: 128, description: 'X-Clavis-Nonce' }),
+          signature: Type.String({ minLength: 1, maxLength: 256, description: 'X-Clavis-Signature (base64)' }),
+          bodySha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 hex of the raw request body' }),
+        },
+        { additionalProperties: false, description: 'The signed request, for keys that require signatures' },
+      ),
+    ),
     ip: Type.Optional(Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], { description: 'Client address (IPv4 or IPv6), checked against the allowlist' })),
   },
   { additionalProperties: false },
@@ -40,7 +53,7 @@ export const keysVerify: RouteModule = (app, s) => {
     },
     handler: async (req) => {
       const b = req.body;
-      const r = await s.verifier.verify({ key: b.key, workspaceId: authOf(req).workspaceId, environment: b.environment, scope: b.scope, ip: b.ip });
+      const r = await s.verifier.verify({ key: b.key, workspaceId: authOf(req).workspaceId, environment: b.environment, scope: b.scope, ip: b.ip, signed: b.signature });
       const k = r.key;
       return {
         valid: r.valid,
