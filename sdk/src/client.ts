@@ -9,6 +9,7 @@ import type {
   CreatedKey,
   CreatedToken,
   InclusionProof,
+  KeyLookupResponse,
   ListKeysQuery,
   PageOf,
   Problem,
@@ -109,6 +110,16 @@ export class ClavisClient {
   }
   verifyKey(req: VerifyRequest): Promise<VerifyResult> {
     return this.#call('POST', '/v1/keys/verify', req);
+  }
+  /**
+   * Looks keys up by SHA-256 (hex) of the whole key, at most 1000 per call: the key itself is
+   * never sent. Answers per hash live, revoked, suspended, expired or unknown (keys of other
+   * workspaces are unknown).
+   *
+   * @example await clavis.lookupKeys([createHash('sha256').update(key).digest('hex')])
+   */
+  lookupKeys(hashes: string[]): Promise<KeyLookupResponse> {
+    return this.#call('POST', '/v1/keys/lookup', { hashes });
   }
   createToken(req: { name: string; role?: Role; ttlSeconds?: number }): Promise<CreatedToken> {
     return this.#call('POST', '/v1/tokens', req);

@@ -108,6 +108,19 @@ export interface VerifyResult {
   metadata: Record<string, unknown> | null;
 }
 
+/** What the server knows of a key hash: `unknown` also covers keys of other workspaces. */
+export type KeyLookupStatus = 'live' | 'revoked' | 'suspended' | 'expired' | 'unknown';
+
+export interface KeyLookupResult {
+  hash: string;
+  status: KeyLookupStatus;
+  keyId?: string;
+}
+
+export interface KeyLookupResponse {
+  results: KeyLookupResult[];
+}
+
 export interface AdminToken {
   id: string;
   workspaceId: string;

@@ -14,6 +14,7 @@ import { registerKeysRotate } from './commands/keys-rotate.ts';
 import { registerKeysSuspend } from './commands/keys-suspend.ts';
 import { registerKeysUpdate } from './commands/keys-update.ts';
 import { registerKeysVerify } from './commands/keys-verify.ts';
+import { registerScan } from './commands/scan.ts';
 import { registerTokensCreate } from './commands/tokens-create.ts';
 import { registerTokensList } from './commands/tokens-list.ts';
 import { registerTokensRevoke } from './commands/tokens-revoke.ts';
@@ -94,6 +95,8 @@ Examples:
   registerAuditProof(audit, ctx);
   registerAuditExport(audit, ctx);
   registerAuditVerify(audit, ctx);
+
+  registerScan(program, ctx);
   return program;
 }
 

@@ -59,6 +59,8 @@ interface CachedKey {
 }
 
 const UNKNOWN = Symbol('unknown');
+const MALFORMED: VerifyResult = Object.freeze({ valid: false, code: 'MALFORMED' });
+const NOT_FOUND: VerifyResult = Object.freeze({ valid: false, code: 'NOT_FOUND' });
 
 export interface KeyVerifierDeps {
   keys: Pick<KeyRepo, 'findByHash'>;
@@ -100,9 +102,8 @@ export class KeyVerifier {
     this.#negative.delete(hash);
   }
 
-  async #lookup(hash: string): Promise<CachedKey | null> {
-    const hit = this.#cache.get(hash);
-    if (hit !== undefined) return hit;
+  /** Store lookup on a cache miss (the hit path stays synchronous: it is the hot one). */
+  async #load(hash: string): Promise<CachedKey | null> {
     if (this.#negative.get(hash) !== undefined) return null;
     const record = await this.#keys.findByHash(hash);
     if (record === null) {
@@ -120,23 +121,32 @@ export class KeyVerifier {
     return entry;
   }
 
-  async verify(req: VerifyRequest): Promise<VerifyResult> {
+  verify(req: VerifyRequest): Promise<VerifyResult> {
+    // Not an async function: a cached key without a signing requirement is decided without a
+    // single await, which is most of the verify traffic.
     const parsed = parseCredential(req.key);
-    if (parsed === null || parsed.type === 'adm') return { valid: false, code: 'MALFORMED' };
-    const entry = await this.#lookup(hashCredential(req.key));
-    if (entry === null || entry.record.workspaceId !== req.workspaceId) return { valid: false, code: 'NOT_FOUND' };
+    if (parsed === null || parsed.type === 'adm') return Promise.resolve(MALFORMED);
+    const hash = hashCredential(req.key);
+    const hit = this.#cache.get(hash);
+    if (hit !== undefined) return this.#decide(hit, req);
+    return this.#load(hash).then((entry) => (entry === null ? NOT_FOUND : this.#decide(entry, req)));
+  }
+
+  /** The checks after the lookup, in pipeline order. */
+  #decide(entry: CachedKey, req: VerifyRequest): Promise<VerifyResult> {
     const key = entry.record;
-    if (key.status === 'revoked') return { valid: false, code: 'REVOKED', key };
-    if (key.status === 'suspended') return { valid: false, code: 'SUSPENDED', key };
-    if (key.expiresAt !== null && key.expiresAt <= this.#clock.now()) return { valid: false, code: 'EXPIRED', key };
-    if (req.environment !== undefined && req.environment !== key.environment) return { valid: false, code: 'ENV_MISMATCH', key };
-    if (req.ip !== undefined ? !entry.ip.allows(req.ip) : key.ipAllowlist.length > 0) return { valid: false, code: 'IP_NOT_ALLOWED', key };
-    if (req.scope !== undefined && !entry.scopes.has(req.scope)) return { valid: false, code: 'INSUFFICIENT_SCOPE', key };
+    const refuse = (code: VerifyCode): Promise<VerifyResult> => Promise.resolve({ valid: false, code, key });
+    if (key.workspaceId !== req.workspaceId) return Promise.resolve(NOT_FOUND);
+    if (key.status === 'revoked') return refuse('REVOKED');
+    if (key.status === 'suspended') return refuse('SUSPENDED');
+    if (key.expiresAt !== null && key.expiresAt <= this.#clock.now()) return refuse('EXPIRED');
+    if (req.environment !== undefined && req.environment !== key.environment) return refuse('ENV_MISMATCH');
+    if (req.ip !== undefined ? !entry.ip.allows(req.ip) : key.ipAllowlist.length > 0) return refuse('IP_NOT_ALLOWED');
+    if (req.scope !== undefined && !entry.scopes.has(req.scope)) return refuse('INSUFFICIENT_SCOPE');
     if (key.enforcement.signing !== null) {
-      const code = await this.#checkSignature(entry, req.signed);
-      if (code !== null) return { valid: false, code, key };
+      return this.#checkSignature(entry, req.signed).then((code) => (code === null ? { valid: true, code: 'VALID', key } : { valid: false, code, key }));
     }
-    return { valid: true, code: 'VALID', key };
+    return Promise.resolve({ valid: true, code: 'VALID', key });
   }
 
   /**

@@ -20,7 +20,8 @@ export interface LimitState {
   reset: number;
   /**
    * Seconds until this limit alone would admit a request of the same cost: 0 when it admits it
-   * now; null when the cost exceeds `limit`, so waiting never helps.
+   * now (so 0 for every limit of an allowed decision); null when the cost exceeds `limit`, so
+   * waiting never helps.
    */
   retryAfter: number | null;
 }
@@ -81,7 +82,8 @@ export interface LimiterStore {
   consume(keyId: string, limits: readonly RateLimit[], cost: number, now: number): Promise<LimitDecision>;
   /**
    * Takes `cost` credits when that many are left in the current period (a refill sets the balance
-   * back to `quota`, it does not accumulate), atomically; otherwise takes nothing.
+   * back to `quota`, it does not accumulate), atomically; otherwise takes nothing. Changing the
+   * policy's refill starts the balance afresh; changing its quota keeps what was used.
    *
    * @example const c = await limiter.consumeCredits(key.id, key.credits, 1, clock.now()); if (!c.allowed) reply 429 QUOTA_EXCEEDED
    */

@@ -169,6 +169,7 @@ export function creditDecision(policy: CreditPolicy, allowed: boolean, used: num
 }
 
 interface CreditState {
+  refill: CreditPolicy['refill'];
   period: number;
   used: number;
   nextRefill: number | null;
@@ -213,20 +214,17 @@ export function createMemoryLimiter(): MemoryLimiter {
       assertNow(now);
       const key = keys.get(keyId);
       const t = Math.max(Math.floor(now), key?.now ?? 0);
-      const evaluated = limits.map((l) => evaluate(key?.limits.get(l.name), l, cost, t));
+      const evaluated = limits.map((l) => ({ l, ...evaluate(key?.limits.get(l.name), l, cost, t) }));
       const allowed = evaluated.every((e) => e.ok);
-      if (!allowed || cost === 0 || limits.length === 0) return decide(limits.map((l, i) => toLimitState(l, evaluated[i] ?? noState())));
+      if (!allowed || cost === 0 || limits.length === 0) return decide(evaluated.map((e) => toLimitState(e.l, e)));
 
       const next: KeyState = { now: t, limits: key?.limits ?? new Map(), idleAt: t };
-      const states = limits.map((l, i) => {
-        const before = evaluated[i];
-        if (before === undefined) throw new Error('lost a limit');
-        const W = l.windowSeconds * 1000;
-        const state = charge(before.state, cost, W);
-        next.limits.set(l.name, state);
-        const after = evaluate(state, l, cost, t);
+      const states = evaluated.map(({ l, state }) => {
+        const charged = charge(state, cost, l.windowSeconds * 1000);
+        next.limits.set(l.name, charged);
+        const after = evaluate(charged, l, cost, t);
         next.idleAt = Math.max(next.idleAt, t + after.resetMs);
-        // Report what is left after this request; this request itself was admitted.
+        // Report what is left after this request; the request itself was admitted.
         return toLimitState(l, { ...after, retryMs: 0 });
       });
       keys.set(keyId, next);
@@ -242,8 +240,10 @@ export function createMemoryLimiter(): MemoryLimiter {
       const t = Math.floor(now);
       const { start, nextRefill } = creditPeriod(policy.refill, t);
       const prior = credits.get(keyId);
-      // A period older than the stored one (a lagging clock) keeps the stored balance.
-      const current: CreditState = prior !== undefined && prior.period >= start ? prior : { period: start, used: 0, nextRefill };
+      // A period older than the stored one (a lagging clock) keeps the stored balance; a change
+      // of refill starts afresh.
+      const current: CreditState =
+        prior !== undefined && prior.refill === policy.refill && prior.period >= start ? prior : { refill: policy.refill, period: start, used: 0, nextRefill };
       const allowed = cost <= policy.quota && current.used + cost <= policy.quota;
       if (allowed && cost > 0) {
         credits.set(keyId, { ...current, used: current.used + cost });
@@ -267,10 +267,6 @@ export function createMemoryLimiter(): MemoryLimiter {
 
     size: () => ({ keys: keys.size, credits: credits.size }),
   };
-}
-
-function noState(): Evaluated {
-  throw new Error('lost a limit');
 }
 
 /** The in-process nonce store; `size()` counts the nonces held. */

@@ -19,6 +19,7 @@ import type {
   Workspace,
 } from '../../core/model.ts';
 import { createMutex } from '../shared/mutex.ts';
+import { Journal, JournaledMap, JournaledSet } from './journal.ts';
 import { eventTimeMs, transactionEnded } from '../shared/records.ts';
 import { clampLimit } from '../shared/rows.ts';
 
@@ -27,7 +28,7 @@ interface StoredEvent {
   timeMs: number;
 }
 
-/** Everything the store holds; cloned whole at the start of a transaction so a failure can restore it. */
+/** Everything the store holds; its maps are journaled, so a failed transaction undoes its own changes. */
 interface State {
   workspaces: Map<string, Workspace>;
   keys: Map<string, ApiKeyRecord>;
@@ -40,19 +41,21 @@ interface State {
   eventIds: Set<string>;
   /** Per workspace, checkpoints by tree size. */
   checkpoints: Map<string, Map<number, AuditCheckpoint>>;
+  journal: Journal;
 }
 
-function emptyState(): State {
+function emptyState(j: Journal): State {
   return {
-    workspaces: new Map(),
-    keys: new Map(),
-    keyIdByHash: new Map(),
-    tokens: new Map(),
-    tokenIdByHash: new Map(),
-    auditHeads: new Map(),
-    events: new Map(),
-    eventIds: new Set(),
-    checkpoints: new Map(),
+    workspaces: new JournaledMap(j),
+    keys: new JournaledMap(j),
+    keyIdByHash: new JournaledMap(j),
+    tokens: new JournaledMap(j),
+    tokenIdByHash: new JournaledMap(j),
+    auditHeads: new JournaledMap(j),
+    events: new JournaledMap(j),
+    eventIds: new JournaledSet(j),
+    checkpoints: new JournaledMap(j),
+    journal: j,
   };
 }
 
@@ -196,7 +199,7 @@ function makeRepos(exec: Exec): Repos {
         if (log?.has(event.seq)) throw constraintError('UNIQUE constraint failed: audit_events.workspace_id, audit_events.seq');
         if (s.eventIds.has(event.id)) throw constraintError('UNIQUE constraint failed: audit_events.id');
         if (!log) {
-          log = new Map();
+          log = new JournaledMap(s.journal);
           s.events.set(event.workspaceId, log);
         }
         log.set(event.seq, { stored: { event: structuredClone(event), leafHash }, timeMs });
@@ -234,7 +237,7 @@ function makeRepos(exec: Exec): Repos {
       exec((s) => {
         let byTreeSize = s.checkpoints.get(cp.workspaceId);
         if (!byTreeSize) {
-          byTreeSize = new Map();
+          byTreeSize = new JournaledMap(s.journal);
           s.checkpoints.set(cp.workspaceId, byTreeSize);
         }
         if (!byTreeSize.has(cp.treeSize)) byTreeSize.set(cp.treeSize, structuredClone(cp));
@@ -268,7 +271,7 @@ function makeRepos(exec: Exec): Repos {
  * key/token workspace must exist) so tests fail here the way they would against a database.
  */
 export function createMemoryStore(): Store {
-  let state = emptyState();
+  const state = emptyState(new Journal());
   const mutex = createMutex();
   let closed = false;
 
@@ -287,16 +290,18 @@ export function createMemoryStore(): Store {
     transact: <T>(fn: (tx: Repos) => Promise<T>) =>
       mutex.run(async () => {
         if (closed) throw new Error('memory store is closed');
-        const snapshot = structuredClone(state);
+        state.journal.begin();
         let active = true;
         const tx = makeRepos(async (op) => {
           if (!active) throw transactionEnded();
           return run(op);
         });
         try {
-          return await fn(tx);
+          const result = await fn(tx);
+          state.journal.commit();
+          return result;
         } catch (err) {
-          state = snapshot;
+          state.journal.rollback();
           throw err;
         } finally {
           active = false;
