@@ -5,17 +5,14 @@
  * call at a time.
  *
  * Set-up: a memory store with 10,000 live keys created through KeyService, a fixed clock (so no
- * cache entry expires mid-run) and the cache defaults of src/config.ts. The keys are created
- * through `withoutRollback(store)`: the memory store's transact deep-clones its whole state per
- * transaction, which makes 10,000 creates take minutes; the measured verify path never calls
- * transact.
+ * cache entry expires mid-run) and the cache defaults of src/config.ts.
  */
 import { createHash } from 'node:crypto';
 import { generateCredential } from '../src/core/keys/key-format.ts';
 import type { VerifyRequest } from '../src/core/keys/verify.ts';
 import { createMemoryStore } from '../src/storage/memory/memory-store.ts';
 import { compareAll, emit, latencyExtras, measure, note, round } from './lib/measure.ts';
-import { BENCH_POLICY, counterIds, fixedClock, servicesWithWorkspace, withoutRollback } from './lib/setup.ts';
+import { BENCH_POLICY, counterIds, fixedClock, servicesWithWorkspace } from './lib/setup.ts';
 
 const KEYS = 10_000;
 const SCOPE = 'prices:read';
@@ -27,7 +24,7 @@ function breakChecksum(key: string): string {
 }
 
 const t0 = performance.now();
-const store = withoutRollback(createMemoryStore());
+const store = createMemoryStore();
 const { services, acting } = await servicesWithWorkspace(store, { clock: fixedClock, ids: counterIds() });
 const secrets: string[] = [];
 for (let i = 0; i < KEYS; i++) {

@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { LEAK_POLICIES, type LeakPolicy } from './scan/leaks/leak-report.ts';
+import { parseLeakPublicKeys } from './scan/leaks/leak-signature.ts';
+import type { KeyObject } from 'node:crypto';
 
 /**
  * One schema for every setting, parsed once at start; docs/reference/config.md is generated from
@@ -41,6 +44,21 @@ export const SETTINGS = {
   CLAVIS_AUDIT_SIGNING_KEY_FILE: { description: 'PEM Ed25519 private key that signs checkpoints; created (mode 0600) when missing. Default `<data dir>/audit-signing-key.pem`. Nodes sharing a database must share this key.', schema: z.string().min(1).optional() },
   CLAVIS_BODY_LIMIT_BYTES: { description: 'Largest request body accepted.', default: '65536', schema: z.coerce.number().int().min(1024) },
   CLAVIS_LOG_LEVEL: { description: 'pino log level.', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  CLAVIS_LEAK_REPORT_PUBLIC_KEYS: {
+    description: 'Public keys whose signatures `POST /v1/leaks` accepts (GitHub secret scanning partner reports): comma-separated `id=key` entries, each key a PEM public key (`\\n` escapes allowed) or base64 DER SubjectPublicKeyInfo, ECDSA P-256; the id is the `Github-Public-Key-Identifier`. GitHub publishes its keys at https://api.github.com/meta/public_keys/secret_scanning. Unset: the endpoint answers 404.',
+    schema: z
+      .string()
+      .transform((v, ctx) => {
+        try {
+          return parseLeakPublicKeys(v);
+        } catch (error) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: error instanceof Error ? error.message : 'invalid' });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+  },
+  CLAVIS_LEAK_POLICY: { description: 'What a signed leak report does to a reported key that still works: `revoke`, `suspend`, or `notify` (an audit event `key.leak_reported` only). Per-workspace policies are not there yet.', default: 'revoke', schema: z.enum(LEAK_POLICIES) },
 } satisfies Record<string, Setting>;
 
 type Settings = typeof SETTINGS;
@@ -63,6 +81,7 @@ export interface Config {
   audit: { origin: string; checkpointIntervalSeconds: number; signingKeyFile: string };
   bodyLimitBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  leakReports: { publicKeys: ReadonlyMap<string, KeyObject>; policy: LeakPolicy };
 }
 
 export class ConfigError extends Error {
@@ -123,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     bodyLimitBytes: r.CLAVIS_BODY_LIMIT_BYTES,
     logLevel: r.CLAVIS_LOG_LEVEL,
+    leakReports: { publicKeys: r.CLAVIS_LEAK_REPORT_PUBLIC_KEYS ?? new Map<string, KeyObject>(), policy: r.CLAVIS_LEAK_POLICY },
   };
 }
 

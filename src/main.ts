@@ -49,8 +49,12 @@ export async function main(env: Record<string, string | undefined> = process.env
     },
     nonces: createMemoryNonceStore(),
     signatureWindowMs: config.signatureWindowMs,
+    leaks: config.leakReports,
   });
 
+  // Other nodes announce revocations and changes through the store; until the feed is up the
+  // caches would be blind to them, so this comes before the server accepts traffic.
+  const watch = await store.watch(services.changeListener);
   const boot = await services.workspaces.bootstrap();
   const tokenFile = adminTokenPath(config);
   if (boot !== null) {
@@ -94,6 +98,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     app
       .close()
       .then(() => services.audit.checkpointAll())
+      .then(() => watch.close())
       .then(() => store.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {

@@ -6,8 +6,11 @@ import { KeyService } from './core/keys/key-service.ts';
 import type { KeyPolicy } from './core/keys/key-policy.ts';
 import { KeyVerifier, type NonceStore } from './core/keys/verify.ts';
 import type { CheckpointSigner } from './core/ports/signer.ts';
-import type { Store } from './core/ports/store.ts';
+import type { ChangeListener, Store } from './core/ports/store.ts';
 import { WorkspaceService } from './core/workspaces/workspace-service.ts';
+import { LeakReportService, type LeakPolicy } from './scan/leaks/leak-report.ts';
+import type { CompromisePlaybook } from './scan/compromise-playbook.ts';
+import type { KeyObject } from 'node:crypto';
 import { createMemoryNonceStore } from './storage/memory/memory-nonce-store.ts';
 
 export interface ServiceOptions {
@@ -22,6 +25,8 @@ export interface ServiceOptions {
   nonces?: NonceStore;
   /** Default 5 s. */
   signatureWindowMs?: number;
+  /** Leak reports (POST /v1/leaks): reporter keys and policy. Default: off (no keys), policy revoke. */
+  leaks?: { publicKeys: ReadonlyMap<string, KeyObject>; policy: LeakPolicy; playbook?: CompromisePlaybook };
 }
 
 /** Everything a handler calls; built once per process (or per test). */
@@ -34,6 +39,9 @@ export interface Services {
   verifier: KeyVerifier;
   tokens: TokenService;
   workspaces: WorkspaceService;
+  leaks: LeakReportService;
+  /** Hand to `store.watch`: keeps this node's caches in step with every other node. */
+  changeListener: ChangeListener;
 }
 
 /**
@@ -49,5 +57,17 @@ export function createServices(opts: ServiceOptions): Services {
   const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h) });
   const tokens = new TokenService({ store: opts.store, audit, clock, ids, prefix: opts.policy.prefix, cacheTtlMs: opts.cache.ttlMs });
   const workspaces = new WorkspaceService({ store: opts.store, audit, tokens, clock, ids });
-  return { store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces };
+  const leaks = new LeakReportService({ store: opts.store, keys, audit, clock, policy: opts.leaks?.policy ?? 'revoke', publicKeys: opts.leaks?.publicKeys ?? new Map(), ...(opts.leaks?.playbook !== undefined ? { playbook: opts.leaks.playbook } : {}) });
+  const changeListener: ChangeListener = {
+    onChange: (c) => (c.kind === 'key' ? verifier.invalidate(c.hash) : tokens.invalidate(c.hash)),
+    onGap: () => {
+      verifier.setCaching(false);
+      tokens.setCaching(false);
+    },
+    onResume: () => {
+      verifier.setCaching(true);
+      tokens.setCaching(true);
+    },
+  };
+  return { store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener };
 }

@@ -52,22 +52,6 @@ export async function servicesWithWorkspace(
 }
 
 /**
- * The store with `transact` running the callback straight on its own repos: no snapshot, no
- * rollback. Only for bulk set-up of the memory store, whose `transact` deep-clones the whole
- * state per transaction (quadratic over many writes). The writes still go through the services.
- */
-export function withoutRollback(store: Store): Store {
-  const repos: Repos = { workspaces: store.workspaces, keys: store.keys, tokens: store.tokens, audit: store.audit };
-  return {
-    ...repos,
-    kind: store.kind,
-    transact: <T>(fn: (tx: Repos) => Promise<T>) => fn(repos),
-    ping: () => store.ping(),
-    close: () => store.close(),
-  };
-}
-
-/**
  * A fresh directory for database files, under $BENCH_TMPDIR or the OS temp dir. Remove it with
  * the returned function.
  */

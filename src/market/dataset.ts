@@ -113,7 +113,7 @@ export interface MarketRow {
 }
 
 function where(row: MarketRow): string {
-  return row.at === undefined ? `${row.id} ${isoDay(row.day)}` : formatLocation({ file: row.at.file, ...(row.at.line === undefined ? {} : { line: row.at.line }) });
+  return row.at === undefined ? `${row.id} ${isoDay(row.day)}` : formatLocation(row.at);
 }
 
 /**
@@ -164,7 +164,7 @@ export function datasetFromRows(rows: readonly MarketRow[], source: string): Mar
         const other = rows[prev];
         throw new MarketDataError(
           `${row.id} has a second row for ${isoDay(row.day)} (the first is at ${other === undefined ? '?' : where(other)})`,
-          row.at === undefined ? undefined : { ...row.at, field: 'date' },
+          row.at === undefined ? undefined : { ...row.at, field: row.at.field ?? 'date' },
         );
       }
       owner[cell] = r;

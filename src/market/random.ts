@@ -5,7 +5,7 @@
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
-  /** Standard normal (Box–Muller; one draw of two uniforms per call, so the stream stays simple). */
+  /** Standard normal (Marsaglia polar; each accepted pair gives two normals, the second kept for the next call). */
   normal(): number;
   /** Uniform in [lo, hi). */
   uniform(lo: number, hi: number): number;
@@ -32,35 +32,64 @@ function hash128(text: string): [number, number, number, number] {
 }
 
 /**
+ * sfc32 with the spare normal of the polar method. The state lives in an Int32Array: 32-bit values
+ * in object fields would not fit V8's small integers and be boxed on every step.
+ */
+class Sfc32 implements Rng {
+  private readonly s: Int32Array;
+  private spare = Number.NaN;
+
+  constructor(words: [number, number, number, number]) {
+    this.s = Int32Array.from(words);
+    // The first outputs of a freshly hashed state are less well mixed.
+    for (let i = 0; i < 12; i++) this.next();
+  }
+
+  next(): number {
+    const s = this.s;
+    const a = s[0] ?? 0;
+    const b = s[1] ?? 0;
+    const c = s[2] ?? 0;
+    const d = s[3] ?? 0;
+    const d1 = (d + 1) | 0;
+    const t = (((a + b) | 0) + d1) | 0;
+    s[3] = d1;
+    s[0] = b ^ (b >>> 9);
+    s[1] = (c + (c << 3)) | 0;
+    s[2] = (((c << 21) | (c >>> 11)) + t) | 0;
+    return (t >>> 0) / 4294967296;
+  }
+
+  normal(): number {
+    if (this.spare === this.spare) {
+      const z = this.spare;
+      this.spare = Number.NaN;
+      return z;
+    }
+    // Marsaglia's polar method: no sine or cosine, one logarithm per pair.
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = 2 * this.next() - 1;
+      v = 2 * this.next() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    this.spare = v * f;
+    return u * f;
+  }
+
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+}
+
+/**
  * A generator whose whole stream is fixed by `seed`.
  *
  * @example createRng('1:bitcoin').next() // the same number on every run
  */
 export function createRng(seed: string): Rng {
-  let [a, b, c, d] = hash128(seed);
-  const next = (): number => {
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    d >>>= 0;
-    let t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    t = (t + d) | 0;
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  // Warm up: the first outputs of a freshly hashed state are less well mixed.
-  for (let i = 0; i < 12; i++) next();
-  return {
-    next,
-    normal: () => {
-      const u = 1 - next();
-      const v = next();
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    },
-    uniform: (lo, hi) => lo + (hi - lo) * next(),
-  };
+  return new Sfc32(hash128(seed));
 }

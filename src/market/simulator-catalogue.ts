@@ -43,6 +43,10 @@ export interface SimAssetSpec {
   turnover?: number;
   /** Yearly log growth of a stablecoin's supply. */
   growth?: number;
+  /** Coins: daily log drift relative to the BTC trend (default by group). */
+  drift?: number;
+  /** Price on the first simulated day (default: drawn). */
+  price0?: number;
 }
 
 type Row = [id: string, symbol: string, name: string, listed: string | null, capMillions: number, group: SimGroup];
@@ -114,6 +118,17 @@ const COINS: readonly Row[] = [
 
 /** Per-id extras for named coins: events that make the simulated history look like the real one. */
 const COIN_EXTRAS: Readonly<Record<string, Partial<SimAssetSpec>>> = {
+  ethereum: { drift: 0.0003, price0: 8 },
+  binancecoin: { drift: 0.0004, price0: 0.1 },
+  solana: { drift: 0.0009, price0: 0.95 },
+  ripple: { drift: -0.0001, price0: 0.0065 },
+  cardano: { drift: -0.0002, price0: 0.02 },
+  dogecoin: { drift: 0, price0: 0.0002 },
+  tron: { drift: 0, price0: 0.002 },
+  litecoin: { price0: 4.4 },
+  'bitcoin-cash': { price0: 300 },
+  'the-open-network': { drift: 0.0003 },
+  'shiba-inu': { drift: 0.0006 },
   // A five-day outage: longer than 72 h, so a member is removed in an emergency rebalance.
   harmony: { gaps: { '2021-06-10': 5 } },
   'ftx-token': { collapse: { on: '2022-11-08', days: 4, total: 0.04 }, delisted: '2023-01-31' },

@@ -32,12 +32,18 @@ const PHASES: readonly (Phase & { name: string; min: number; max: number })[] = 
   { name: 'chop', mu: 0.0003, sigma: 0.026, min: 80, max: 200 },
 ];
 
-const GROUPS: Readonly<Record<SimGroup, { beta: number; vol: number; turnover: number; drift: number; gapRate: number }>> = {
-  major: { beta: 1.1, vol: 0.028, turnover: 0.05, drift: -0.0002, gapRate: 0.0005 },
-  large: { beta: 1.25, vol: 0.042, turnover: 0.06, drift: -0.0003, gapRate: 0.001 },
-  mid: { beta: 1.35, vol: 0.05, turnover: 0.07, drift: -0.0006, gapRate: 0.0015 },
-  meme: { beta: 1.5, vol: 0.075, turnover: 0.12, drift: -0.0004, gapRate: 0.002 },
+// Idiosyncratic moves mean-revert (theta per day) so that daily volatility is realistic while
+// market caps keep a realistic spread over years instead of diffusing without bound.
+const GROUPS: Readonly<Record<SimGroup, { beta: number; vol: number; theta: number; turnover: number; drift: number; gapRate: number }>> = {
+  major: { beta: 1.1, vol: 0.026, theta: 0.008, turnover: 0.05, drift: -0.0003, gapRate: 0.0005 },
+  large: { beta: 1.25, vol: 0.04, theta: 0.006, turnover: 0.06, drift: -0.0007, gapRate: 0.001 },
+  mid: { beta: 1.35, vol: 0.05, theta: 0.006, turnover: 0.07, drift: -0.0009, gapRate: 0.0015 },
+  meme: { beta: 1.5, vol: 0.075, theta: 0.004, turnover: 0.12, drift: -0.0007, gapRate: 0.002 },
 };
+
+/** BTC deviation from its phase trend: mean-reverting, with rare jumps. */
+const BTC_VOL = 0.033;
+const BTC_THETA = 0.012;
 
 /** The BTC market factor: bull, bear and sideways phases of random length, drawn as needed. */
 function phaseStream(rng: Rng): (day: number) => Phase {
@@ -68,6 +74,7 @@ interface SimAsset {
   delist: number;
   beta: number;
   vol: number;
+  theta: number;
   drift: number;
   turnover: number;
   gapRate: number;
@@ -75,6 +82,11 @@ interface SimAsset {
   supply: number;
   logPrice: number;
   logCap: number;
+  /** Coins: log price = base + driftBeta·btcTrend + beta·btcDeviation + idio + shock. */
+  base: number;
+  driftBeta: number;
+  idio: number;
+  shock: number;
   underlying: number;
   collapseFrom: number;
   collapseDays: number;
@@ -95,10 +107,10 @@ function setUp(spec: SimAssetSpec, seed: string, start: number, index: ReadonlyM
   // Draw every parameter, used or not, in one order, so a spec change never shifts another's stream.
   const jitterBeta = rng.uniform(0.85, 1.15);
   const jitterVol = rng.uniform(0.85, 1.15);
-  const driftNoise = rng.normal() * 0.0005;
+  const driftNoise = rng.normal() * 0.0004;
   const inflation = rng.uniform(0, 0.08);
   const tailList = rng.next() < 0.45 ? 0 : Math.floor(rng.uniform(1, 3200));
-  const tailCap = Math.exp(rng.uniform(Math.log(5e6), Math.log(2e9)));
+  const tailCap = Math.exp(rng.uniform(Math.log(2e6), Math.log(6e8)));
   const tailTurnover = Math.exp(rng.uniform(Math.log(0.004), Math.log(0.25)));
   const tailGap = rng.uniform(0, 0.004);
   const tailDelist = rng.next() < 0.12 ? Math.floor(rng.uniform(250, 2200)) : -1;
@@ -109,7 +121,7 @@ function setUp(spec: SimAssetSpec, seed: string, start: number, index: ReadonlyM
   let delist = offset(spec.delisted, start) ?? Number.POSITIVE_INFINITY;
   if (generated && tailDelist > 0) delist = list + tailDelist;
   const cap0 = generated ? tailCap : spec.cap0;
-  const p0 = spec.kind === 'btc' ? 1000 : spec.kind === 'stable' ? 1 : spec.kind === 'gold' ? 1250 : price0;
+  const p0 = spec.price0 ?? (spec.kind === 'btc' ? 1000 : spec.kind === 'stable' ? 1 : spec.kind === 'gold' ? 1250 : price0);
   const collapse = spec.collapse;
   const collapseFrom = offset(collapse?.on, start) ?? Number.POSITIVE_INFINITY;
   const collapseDays = collapse?.days ?? 1;
@@ -121,13 +133,18 @@ function setUp(spec: SimAssetSpec, seed: string, start: number, index: ReadonlyM
     delist,
     beta: g.beta * jitterBeta,
     vol: g.vol * jitterVol,
-    drift: g.drift + driftNoise,
+    theta: g.theta,
+    drift: (spec.drift ?? g.drift) + driftNoise,
     turnover: spec.turnover ?? (generated ? tailTurnover : g.turnover),
     gapRate: spec.gapRate ?? (generated ? tailGap : spec.kind === 'btc' ? 0 : g.gapRate),
     inflation,
     supply: cap0 / p0,
     logPrice: Math.log(p0),
     logCap: Math.log(Math.max(cap0, 1)),
+    base: Number.NaN,
+    driftBeta: 1 + 0.3 * (g.beta * jitterBeta - 1),
+    idio: 0,
+    shock: 0,
     underlying: spec.tracks === undefined ? -1 : (index.get(spec.tracks.id) ?? -1),
     collapseFrom,
     collapseDays,
@@ -177,11 +194,16 @@ export function simulateMarket(opts: SimulatorOptions = {}): MarketDataset {
   const market = createRng(`${seed}:market`);
   const phaseAt = phaseStream(createRng(`${seed}:phases`));
 
+  let btcTrend = 0;
+  let btcDev = 0;
   for (let d = 0; d < days; d++) {
     const phase = phaseAt(d);
     const zm = market.normal();
     const jump = market.next() < 0.006 ? market.normal() * 0.08 - 0.02 : 0;
-    const rBtc = clip(phase.mu + phase.sigma * zm + jump, -0.4, 0.35);
+    if (d > 0) {
+      btcTrend += phase.mu;
+      btcDev = clip(btcDev * (1 - BTC_THETA) + BTC_VOL * zm * (phase.sigma / 0.034) + jump, -1.2, 1.2);
+    }
 
     for (let a = 0; a < n; a++) {
       const s = sims[a];
@@ -196,29 +218,24 @@ export function simulateMarket(opts: SimulatorOptions = {}): MarketDataset {
       const age = d - s.list;
       let r = 0;
       const kind = s.spec.kind;
-      if (kind === 'btc') {
-        r = rBtc;
-        s.logPrice += age === 0 ? 0 : r;
-        px[a] = Math.exp(s.logPrice);
-        cap[a] = px[a] * s.supply * Math.exp((0.018 * age) / 365);
-      } else if (kind === 'coin') {
-        const collapsing = d >= s.collapseFrom && d < s.collapseFrom + s.collapseDays;
-        const afterCollapse = d >= s.collapseFrom + s.collapseDays;
-        const fading = d >= s.delist - 150;
-        let drift = s.drift;
-        let vol = s.vol;
-        if (afterCollapse) {
-          drift = -0.004;
-          vol = 0.09;
+      if (kind === 'btc' || kind === 'coin') {
+        const btc = kind === 'btc';
+        const beta = btc ? 1 : s.beta;
+        const driftBeta = btc ? 1 : s.driftBeta;
+        if (age === 0) s.base = s.logPrice - driftBeta * btcTrend - beta * btcDev;
+        else if (!btc) {
+          const collapsing = d >= s.collapseFrom && d < s.collapseFrom + s.collapseDays;
+          const afterCollapse = d >= s.collapseFrom + s.collapseDays;
+          s.idio = clip(s.idio * (1 - s.theta) + (afterCollapse ? 0.09 : s.vol) * z, -3, 3);
+          s.shock += s.drift + (collapsing ? s.collapseStep : 0) + (afterCollapse ? -0.004 : 0) + (d >= s.delist - 150 ? -0.012 : 0);
         }
-        if (fading) drift = Math.min(drift, -0.012);
-        r = collapsing ? s.collapseStep + 0.3 * s.vol * z : drift + s.beta * rBtc + vol * z;
-        r = clip(r, -2.5, 1.1);
-        if (age > 0) s.logPrice += r;
-        px[a] = Math.exp(s.logPrice);
-        cap[a] = px[a] * s.supply * Math.exp((s.inflation * age) / 365);
+        const logPrice = s.base + driftBeta * btcTrend + beta * btcDev + s.idio + s.shock;
+        r = age === 0 ? 0 : logPrice - s.logPrice;
+        s.logPrice = logPrice;
+        px[a] = Math.exp(logPrice);
+        cap[a] = px[a] * s.supply * Math.exp(((btc ? 0.018 : s.inflation) * age) / 365);
       } else if (kind === 'stable') {
-        const over = s.overrides.get(d);
+        const over = s.overrides.size === 0 ? undefined : s.overrides.get(d);
         if (d >= s.collapseFrom) {
           s.logPrice += d < s.collapseFrom + s.collapseDays ? s.collapseStep : -0.01 + 0.08 * z;
           px[a] = Math.exp(s.logPrice);
@@ -248,7 +265,7 @@ export function simulateMarket(opts: SimulatorOptions = {}): MarketDataset {
       }
 
       // Gaps: forced outages, then rare random ones of one to three days (never over 72 h).
-      const forced = s.forcedGaps.get(d);
+      const forced = s.forcedGaps.size === 0 ? undefined : s.forcedGaps.get(d);
       if (forced !== undefined) s.gapLeft = Math.max(s.gapLeft, forced);
       else if (s.gapLeft === 0 && age > 0 && ug < s.gapRate) s.gapLeft = 1 + Math.floor(ul * 3);
       if (s.gapLeft > 0) {

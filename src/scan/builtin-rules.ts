@@ -19,7 +19,8 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
     description: 'Private key (PEM: RSA, EC, DSA, PKCS#8, encrypted, OpenSSH, PGP)',
     severity: 'high',
     keywords: ['private key'],
-    regex: String.raw`-----BEGIN[ A-Z0-9]{0,20}PRIVATE KEY(?: BLOCK)?-----([\s\S]{64,16384}?)-----END[ A-Z0-9]{0,20}PRIVATE KEY(?: BLOCK)?-----`,
+    // The body starts after the line break (a real one, or a `\n` escape inside JSON or a notebook).
+    regex: String.raw`-----BEGIN[ A-Z0-9]{0,20}PRIVATE KEY(?: BLOCK)?-----(?:\\[rn]|\s)*([\s\S]{64,16384}?)(?:\\[rn]|\s)*-----END[ A-Z0-9]{0,20}PRIVATE KEY(?: BLOCK)?-----`,
     secretGroup: 1,
     validate: 'pem-body',
   },

@@ -46,10 +46,22 @@ function auditView(t: AdminTokenRecord): Record<string, unknown> {
 export class TokenService {
   readonly #d: TokenServiceDeps;
   readonly #cache: TtlCache<string, AdminTokenRecord>;
+  #caching = true;
 
   constructor(deps: TokenServiceDeps) {
     this.#d = deps;
     this.#cache = new TtlCache({ maxEntries: 10_000, ttlMs: deps.cacheTtlMs, now: () => deps.clock.now() });
+  }
+
+  /** Drops a token from this node's cache (another node changed it). */
+  invalidate(hash: string): void {
+    this.#cache.delete(hash);
+  }
+
+  /** Stops (or resumes) serving from the cache: while the change feed is down, changes could be missed. */
+  setCaching(on: boolean): void {
+    this.#cache.clear();
+    this.#caching = on;
   }
 
   /** Resolves a bearer token; every failure is the same AUTH_INVALID so nothing is learnt by probing. */
@@ -57,12 +69,12 @@ export class TokenService {
     const parsed = parseCredential(bearer);
     if (parsed === null || parsed.type !== ADMIN_TOKEN_TYPE) throw new ClavisError('AUTH_INVALID', 'the admin token is malformed');
     const hash = hashCredential(bearer);
-    let token = this.#cache.get(hash);
+    let token = this.#caching ? this.#cache.get(hash) : undefined;
     if (token === undefined) {
       const found = await this.#d.store.tokens.findByHash(hash);
       if (found === null) throw new ClavisError('AUTH_INVALID', 'the admin token is not known');
       token = found;
-      this.#cache.set(hash, found);
+      if (this.#caching) this.#cache.set(hash, found);
     }
     if (token.revokedAt !== null) throw new ClavisError('AUTH_INVALID', 'the admin token was revoked');
     if (token.expiresAt !== null && token.expiresAt <= this.#d.clock.now()) throw new ClavisError('AUTH_INVALID', 'the admin token has expired');
@@ -125,6 +137,7 @@ export class TokenService {
       if (!canGrant(ctx.role, t.role)) throw new ClavisError('ROLE_NOT_GRANTABLE', `a ${ctx.role} token cannot revoke a ${t.role} token`);
       const next = await tx.tokens.revoke(ctx.workspaceId, id, this.#d.clock.now());
       if (next === null) throw new ClavisError('TOKEN_NOT_FOUND', `no admin token ${id} in this workspace`);
+      await tx.changes.announce({ kind: 'token', hash: next.hash });
       await this.#d.audit.append(tx, {
         workspaceId: ctx.workspaceId,
         actor: { type: 'token', id: ctx.tokenId },

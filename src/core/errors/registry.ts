@@ -53,6 +53,9 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be reached' },
   NOT_READY: { status: 503, title: 'The server is not ready' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+  // Leak reports (POST /v1/leaks, authenticated by the reporter's signature)
+  LEAK_REPORTS_DISABLED: { status: 404, title: 'Leak reports are not configured on this server' },
+  LEAK_SIGNATURE_INVALID: { status: 401, title: 'The leak report signature is missing or does not verify' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -209,6 +209,7 @@ export class KeyService {
       const { patch, data } = await change(key, now, tx);
       const next = await tx.keys.update(acting.workspaceId, id, { ...patch, updatedAt: now });
       if (next === null) throw new ClavisError('KEY_NOT_FOUND', `no key ${id} in this workspace`);
+      await tx.changes.announce({ kind: 'key', hash: next.hash });
       await this.#d.audit.append(tx, { ...acting, action, target: { type: 'key', id }, data: { ...auditView(next), ...data } });
       return next;
     });

@@ -83,6 +83,7 @@ export class KeyVerifier {
   readonly #clock: Clock;
   readonly #nonces: NonceStore;
   readonly #windowMs: number;
+  #caching = true;
   readonly #cache: TtlCache<string, CachedKey>;
   readonly #negative: TtlCache<string, typeof UNKNOWN>;
 
@@ -102,12 +103,27 @@ export class KeyVerifier {
     this.#negative.delete(hash);
   }
 
+  /**
+   * Stops (or resumes) serving from the cache. While the change feed is down a revocation could
+   * be missed, so every verify reads the store — and fails closed if the store is down too.
+   */
+  setCaching(on: boolean): void {
+    this.#cache.clear();
+    this.#negative.clear();
+    this.#caching = on;
+  }
+
+  /** Keys held in the cache (for metrics and the memory benchmark). */
+  get cachedKeys(): number {
+    return this.#cache.size;
+  }
+
   /** Store lookup on a cache miss (the hit path stays synchronous: it is the hot one). */
   async #load(hash: string): Promise<CachedKey | null> {
-    if (this.#negative.get(hash) !== undefined) return null;
+    if (this.#caching && this.#negative.get(hash) !== undefined) return null;
     const record = await this.#keys.findByHash(hash);
     if (record === null) {
-      this.#negative.set(hash, UNKNOWN);
+      if (this.#caching) this.#negative.set(hash, UNKNOWN);
       return null;
     }
     const signing = record.enforcement.signing;
@@ -117,7 +133,7 @@ export class KeyVerifier {
       scopes: new Set(record.scopes),
       publicKey: signing === null ? null : ed25519FromBase64(signing.publicKey),
     };
-    this.#cache.set(hash, entry);
+    if (this.#caching) this.#cache.set(hash, entry);
     return entry;
   }
 
@@ -127,7 +143,7 @@ export class KeyVerifier {
     const parsed = parseCredential(req.key);
     if (parsed === null || parsed.type === 'adm') return Promise.resolve(MALFORMED);
     const hash = hashCredential(req.key);
-    const hit = this.#cache.get(hash);
+    const hit = this.#caching ? this.#cache.get(hash) : undefined;
     if (hit !== undefined) return this.#decide(hit, req);
     return this.#load(hash).then((entry) => (entry === null ? NOT_FOUND : this.#decide(entry, req)));
   }

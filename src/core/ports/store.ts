@@ -88,11 +88,40 @@ export interface AuditRepo {
   workspacesNeedingCheckpoint(): Promise<string[]>;
 }
 
+/** A cached object that changed: nodes drop it from their caches. */
+export interface CacheChange {
+  kind: 'key' | 'token';
+  /** SHA-256 hex of the credential, the cache key. */
+  hash: string;
+}
+
+export interface ChangeRepo {
+  /**
+   * Announces a change to every node. Inside a transaction it is delivered when (and only if)
+   * the transaction commits, so no node can miss a committed revocation or see a rolled-back one.
+   */
+  announce(change: CacheChange): Promise<void>;
+}
+
 export interface Repos {
   workspaces: WorkspaceRepo;
   keys: KeyRepo;
   tokens: TokenRepo;
   audit: AuditRepo;
+  changes: ChangeRepo;
+}
+
+/** Receives the changes other nodes announce. */
+export interface ChangeListener {
+  onChange(change: CacheChange): void;
+  /** The feed was lost: anything may have changed meanwhile, so caches must not be trusted. */
+  onGap(): void;
+  /** The feed is back; caches may be used again (they were emptied at the gap). */
+  onResume(): void;
+}
+
+export interface ChangeWatch {
+  close(): Promise<void>;
 }
 
 /**
@@ -105,6 +134,11 @@ export interface Repos {
 export interface Store extends Repos {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
   transact<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /**
+   * Subscribes to changes announced by every node sharing this store. Single-process stores
+   * (memory, SQLite) deliver nothing: local caches are invalidated directly.
+   */
+  watch(listener: ChangeListener): Promise<ChangeWatch>;
   /** Cheap round trip for readiness probes. */
   ping(): Promise<void>;
   close(): Promise<void>;

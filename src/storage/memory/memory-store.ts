@@ -20,6 +20,7 @@ import type {
 } from '../../core/model.ts';
 import { createMutex } from '../shared/mutex.ts';
 import { Journal, JournaledMap, JournaledSet } from './journal.ts';
+import { NO_ANNOUNCE, NO_WATCH } from '../shared/no-change-feed.ts';
 import { eventTimeMs, transactionEnded } from '../shared/records.ts';
 import { clampLimit } from '../shared/rows.ts';
 
@@ -263,7 +264,7 @@ function makeRepos(exec: Exec): Repos {
       ),
   };
 
-  return { workspaces, keys, tokens, audit };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE };
 }
 
 /**
@@ -307,6 +308,7 @@ export function createMemoryStore(): Store {
           active = false;
         }
       }),
+    watch: NO_WATCH,
     ping: async () => {
       if (closed) throw new Error('memory store is closed');
     },

@@ -1,6 +1,7 @@
 import { Pool, TypeOverrides, types } from 'pg';
 import type { PoolClient, PoolConfig, QueryResultRow } from 'pg';
-import type { AuditFilter, AuditRepo, KeyFilter, KeyRepo, Repos, Store, TokenRepo, WorkspaceRepo } from '../../core/ports/store.ts';
+import type { AuditFilter, AuditRepo, ChangeRepo, KeyFilter, KeyRepo, Repos, Store, TokenRepo, WorkspaceRepo } from '../../core/ports/store.ts';
+import { changeChannel, encodeChange, watchPostgresChanges } from './postgres-change-feed.ts';
 import type { ApiKeyPatch } from '../../core/model.ts';
 import { eventTimeMs, transactionEnded } from '../shared/records.ts';
 import {
@@ -119,7 +120,7 @@ function patchValues(workspaceId: string, id: string, patch: ApiKeyPatch): unkno
   ];
 }
 
-function makeRepos(run: Run): Repos {
+function makeRepos(run: Run, channel: string): Repos {
   const first = async <R extends QueryResultRow>(text: string, values: unknown[]): Promise<R | null> =>
     (await run<R>(text, values))[0] ?? null;
 
@@ -368,7 +369,13 @@ function makeRepos(run: Run): Repos {
       ).map((r) => r.workspace_id),
   };
 
-  return { workspaces, keys, tokens, audit };
+  const changes: ChangeRepo = {
+    announce: async (change) => {
+      await run('SELECT pg_notify($1, $2)', [channel, encodeChange(change)]);
+    },
+  };
+
+  return { workspaces, keys, tokens, audit, changes };
 }
 
 /** A client whose connection failed must not go back to the pool; release(err) destroys it. */
@@ -437,7 +444,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       throw mapPgError(err);
     }
   };
-  const direct = makeRepos(runDirect);
+  const channel = changeChannel(opts.schema);
+  const direct = makeRepos(runDirect, channel);
   let closed = false;
 
   return {
@@ -452,7 +460,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         const tx = makeRepos(async <R extends QueryResultRow>(text: string, values: unknown[]) => {
           if (!active) throw transactionEnded();
           return query<R>(client, text, values);
-        });
+        }, channel);
         const result = await fn(tx);
         active = false;
         await client.query('COMMIT');
@@ -469,6 +477,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         client.release(discard);
       }
     },
+    watch: (listener) => watchPostgresChanges(poolConfig(opts), channel, listener),
     ping: async () => {
       await runDirect('SELECT 1', []);
     },

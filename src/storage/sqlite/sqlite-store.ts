@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { AuditFilter, AuditRepo, KeyFilter, KeyRepo, Repos, Store, TokenRepo, WorkspaceRepo } from '../../core/ports/store.ts';
 import type { ApiKeyPatch } from '../../core/model.ts';
 import { createMutex } from '../shared/mutex.ts';
+import { NO_ANNOUNCE, NO_WATCH } from '../shared/no-change-feed.ts';
 import { eventTimeMs, transactionEnded } from '../shared/records.ts';
 import {
   BEFORE_ALL_IDS,
@@ -385,7 +386,7 @@ function makeRepos(
     workspacesNeedingCheckpoint: () => exec(() => s.workspacesNeedingCheckpoint.all().map((r) => r.workspace_id)),
   };
 
-  return { workspaces, keys, tokens, audit };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE };
 }
 
 /**
@@ -446,6 +447,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           throw err;
         }
       }),
+    watch: NO_WATCH,
     ping: async () => {
       run(() => s.ping.get());
     },

@@ -7,12 +7,14 @@ import { auditProof } from './audit-proof.ts';
 import { keysCreate } from './keys-create.ts';
 import { keysGet } from './keys-get.ts';
 import { keysList } from './keys-list.ts';
+import { keysLookup } from './keys-lookup.ts';
 import { keysResume } from './keys-resume.ts';
 import { keysRevoke } from './keys-revoke.ts';
 import { keysRotate } from './keys-rotate.ts';
 import { keysSuspend } from './keys-suspend.ts';
 import { keysUpdate } from './keys-update.ts';
 import { keysVerify } from './keys-verify.ts';
+import { leaksReport } from './leaks-report.ts';
 import { tokensCreate } from './tokens-create.ts';
 import { tokensList } from './tokens-list.ts';
 import { tokensRevoke } from './tokens-revoke.ts';
@@ -30,6 +32,7 @@ export const V1_ROUTES: readonly RouteModule[] = [
   keysSuspend,
   keysResume,
   keysVerify,
+  keysLookup,
   tokensCreate,
   tokensList,
   tokensRevoke,
@@ -40,4 +43,5 @@ export const V1_ROUTES: readonly RouteModule[] = [
   auditCheckpointCreate,
   auditProof,
   auditConsistency,
+  leaksReport,
 ];
