@@ -83,6 +83,33 @@ describe.skipIf(!canConnect)('postgres', () => {
     return { store, cleanup: () => store.close() };
   });
 
+  describe('postgres change feed', () => {
+    it('delivers announcements of committed transactions to every watcher, and none of rolled-back ones', async () => {
+      const schema = freshSchema();
+      const one = await openPostgresStore({ url, schema, poolSize: 2 });
+      const two = await openPostgresStore({ url, schema, poolSize: 2 });
+      const seen: string[] = [];
+      const watch = await two.watch({ onChange: (c) => seen.push(`${c.kind}:${c.hash.slice(0, 4)}`), onGap: () => seen.push('gap'), onResume: () => seen.push('resume') });
+      try {
+        const h = (c: string) => c.repeat(64);
+        await one.transact((tx) => tx.changes.announce({ kind: 'key', hash: h('a') }));
+        await expect(
+          one.transact(async (tx) => {
+            await tx.changes.announce({ kind: 'key', hash: h('b') });
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        await one.transact((tx) => tx.changes.announce({ kind: 'token', hash: h('c') }));
+        for (let i = 0; i < 100 && seen.length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+        expect(seen).toEqual(['key:aaaa', 'token:cccc']);
+      } finally {
+        await watch.close();
+        await one.close();
+        await two.close();
+      }
+    });
+  });
+
   describe('postgres store', () => {
     it('creates its schema, keeps tables there, and migrates once even when started concurrently', async () => {
       const schema = freshSchema();
