@@ -33,7 +33,7 @@ export function resultLineProblem(line: string): string | null {
   if (!isRecord(parsed)) return 'not a JSON object';
   const { name, unit, value, baseline, ratio, n } = parsed;
   if (typeof name !== 'string' || name === '') return 'no name';
-  if (unit !== 'ops/s') return 'unit is not ops/s';
+  if (!['ops/s', 'ms', 'MB/s', 'bytes'].includes(String(unit))) return `unit ${String(unit)} is not one of ops/s, ms, MB/s, bytes`;
   if (typeof value !== 'number' || !(value > 0)) return 'value is not a positive number';
   if (!isRecord(baseline) || typeof baseline.name !== 'string' || typeof baseline.value !== 'number' || !(baseline.value > 0)) {
     return 'baseline needs a name and a positive value';

@@ -205,7 +205,7 @@ export async function compare(subject: Side, baseline: Side, opts: CompareOption
 /** A benchmark's one-line result. `ratio` is computed by {@link emit}. */
 export interface BenchResult {
   name: string;
-  unit: 'ops/s';
+  unit: 'ops/s' | 'ms' | 'MB/s' | 'bytes';
   value: number;
   baseline: { name: string; value: number };
   /** Operations timed for `value`. */

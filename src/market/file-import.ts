@@ -110,7 +110,11 @@ export function createFileProvider(path: string): MarketDataProvider {
   return {
     name: `file ${path}`,
     load: async (range) => {
-      data ??= loadMarketFile(path);
+      // A failed read is not cached: the next load tries the file again.
+      data ??= loadMarketFile(path).catch((error: unknown) => {
+        data = undefined;
+        throw error;
+      });
       const ds = await data;
       return range === undefined ? ds : sliceDataset(ds, range.from ?? Number.NEGATIVE_INFINITY, range.to ?? Number.POSITIVE_INFINITY);
     },

@@ -217,6 +217,8 @@ export function simulateMarket(opts: SimulatorOptions = {}): MarketDataset {
       if (d < s.list || d >= s.delist) continue;
       const age = d - s.list;
       let r = 0;
+      let p = Number.NaN;
+      let c = Number.NaN;
       const kind = s.spec.kind;
       if (kind === 'btc' || kind === 'coin') {
         const btc = kind === 'btc';
@@ -232,24 +234,24 @@ export function simulateMarket(opts: SimulatorOptions = {}): MarketDataset {
         const logPrice = s.base + driftBeta * btcTrend + beta * btcDev + s.idio + s.shock;
         r = age === 0 ? 0 : logPrice - s.logPrice;
         s.logPrice = logPrice;
-        px[a] = Math.exp(logPrice);
-        cap[a] = px[a] * s.supply * Math.exp(((btc ? 0.018 : s.inflation) * age) / 365);
+        p = Math.exp(logPrice);
+        c = p * s.supply * Math.exp(((btc ? 0.018 : s.inflation) * age) / 365);
       } else if (kind === 'stable') {
         const over = s.overrides.size === 0 ? undefined : s.overrides.get(d);
         if (d >= s.collapseFrom) {
           s.logPrice += d < s.collapseFrom + s.collapseDays ? s.collapseStep : -0.01 + 0.08 * z;
-          px[a] = Math.exp(s.logPrice);
+          p = Math.exp(s.logPrice);
         } else {
-          px[a] = over ?? 1 + clip(0.0012 * z, -0.005, 0.005);
+          p = over ?? 1 + clip(0.0012 * z, -0.005, 0.005);
         }
         r = over === undefined ? 0 : Math.abs(over - 1);
         if (age > 0) s.logCap += (s.spec.growth ?? 0.5) / 365 + 0.012 * zc - (d >= s.collapseFrom ? 0.05 : 0);
-        cap[a] = Math.exp(s.logCap) * (d >= s.collapseFrom ? px[a] : 1);
+        c = Math.exp(s.logCap) * (d >= s.collapseFrom ? p : 1);
       } else if (kind === 'gold') {
         r = 0.0003 + 0.009 * z;
         if (age > 0) s.logPrice += r;
-        px[a] = Math.exp(s.logPrice);
-        cap[a] = px[a] * s.supply * Math.exp((0.3 * age) / 365);
+        p = Math.exp(s.logPrice);
+        c = p * s.supply * Math.exp((0.3 * age) / 365);
       } else {
         const u = s.underlying;
         const tr = s.spec.tracks;
@@ -259,10 +261,13 @@ export function simulateMarket(opts: SimulatorOptions = {}): MarketDataset {
         let ratio = Math.exp((tr.ratioGrowth * age) / 365) * (1 + 0.0015 * z);
         const disc = s.discount;
         if (disc !== null && d >= disc[0] && d <= disc[1]) ratio *= disc[2];
-        px[a] = base * ratio;
+        p = base * ratio;
         r = 0.0015 * Math.abs(z);
-        cap[a] = (cap[u] ?? 0) * tr.share * (0.1 + 0.9 * (1 - Math.exp(-age / 400))) * Math.exp(0.05 * zc);
+        c = (cap[u] ?? 0) * tr.share * (0.1 + 0.9 * (1 - Math.exp(-age / 400))) * Math.exp(0.05 * zc);
       }
+
+      px[a] = p;
+      cap[a] = c;
 
       // Gaps: forced outages, then rare random ones of one to three days (never over 72 h).
       const forced = s.forcedGaps.size === 0 ? undefined : s.forcedGaps.get(d);
@@ -273,8 +278,6 @@ export function simulateMarket(opts: SimulatorOptions = {}): MarketDataset {
         continue;
       }
       const cell = a * days + d;
-      const p = px[a] ?? Number.NaN;
-      const c = cap[a] ?? Number.NaN;
       price[cell] = p;
       marketCap[cell] = c;
       const dry = d >= s.delist - 150 ? Math.exp(-(d - (s.delist - 150)) / 40) : 1;

@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   SIGNATURE_REQUIRED: { status: 401, title: 'The key requires a signed request' },
   SIGNATURE_INVALID: { status: 401, title: 'The request signature does not verify' },
   REPLAYED: { status: 401, title: 'The request timestamp is outside the window or its nonce was already used' },
+  RATE_LIMITED: { status: 429, title: 'A rate limit of the key is exhausted; Retry-After says when to retry' },
+  QUOTA_EXCEEDED: { status: 429, title: 'The key has not enough credits left for this request' },
   // Server state
   STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be reached' },
   NOT_READY: { status: 503, title: 'The server is not ready' },
