@@ -24,6 +24,7 @@ export const SETTINGS = {
   CLAVIS_PORT: { description: 'TCP port to listen on (0 picks a free one).', default: '8420', schema: z.coerce.number().int().min(0).max(65535) },
   CLAVIS_DATA_DIR: { description: 'Folder for the embedded database, the first admin token and the local audit signing key.', default: './.clavis', schema: z.string().min(1) },
   CLAVIS_DATABASE_URL: { description: 'postgres:// URL; when set, PostgreSQL is the store instead of the embedded SQLite database.', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional() },
+  CLAVIS_REDIS_URL: { description: 'redis:// or rediss:// URL; when set, rate limits, credits and replay nonces live in Redis, shared by every node, instead of in the process.', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional() },
   CLAVIS_SQLITE_SYNCHRONOUS: { description: 'SQLite fsync policy: `full` survives power loss, `normal` survives a process crash only.', default: 'full', schema: z.enum(['full', 'normal']) },
   CLAVIS_TLS_CERT_FILE: { description: 'PEM certificate chain; with CLAVIS_TLS_KEY_FILE the server speaks HTTPS only.', schema: z.string().min(1).optional() },
   CLAVIS_TLS_KEY_FILE: { description: 'PEM private key for CLAVIS_TLS_CERT_FILE.', schema: z.string().min(1).optional() },
@@ -69,6 +70,7 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  redisUrl: string | undefined;
   sqliteSynchronous: 'full' | 'normal';
   tls: { certFile: string; keyFile: string } | undefined;
   allowPlainHttp: boolean;
@@ -122,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: r.CLAVIS_PORT,
     dataDir,
     databaseUrl: r.CLAVIS_DATABASE_URL,
+    redisUrl: r.CLAVIS_REDIS_URL,
     sqliteSynchronous: r.CLAVIS_SQLITE_SYNCHRONOUS,
     tls: r.CLAVIS_TLS_CERT_FILE !== undefined && r.CLAVIS_TLS_KEY_FILE !== undefined ? { certFile: r.CLAVIS_TLS_CERT_FILE, keyFile: r.CLAVIS_TLS_KEY_FILE } : undefined,
     allowPlainHttp: r.CLAVIS_ALLOW_PLAIN_HTTP,

@@ -5,7 +5,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import type { IdGenerator } from '../../src/core/ids.ts';
 import type { Acting } from '../../src/core/keys/key-service.ts';
 import type { KeyPolicy } from '../../src/core/keys/key-policy.ts';
-import type { Repos, Store } from '../../src/core/ports/store.ts';
+import type { Store } from '../../src/core/ports/store.ts';
 import { ephemeralSigner } from '../../src/keyring/local-signer.ts';
 import { createServices, type Services } from '../../src/services.ts';
 
