@@ -10,6 +10,8 @@ const PLACEHOLDERS = ['example', 'changeme', 'change_me', 'placeholder', 'your_'
 
 const ASSIGN = String.raw`\\?["']?\s*(?::=|=>|=|:|\|\|=|\?\?=)\s*`;
 const NAME = String.raw`(?:secret|api[_.-]?key|apikey|password|passwd|pwd|token|access[_.-]?key|private[_.-]?key|auth[_.-]?key|credentials?)`;
+/** Names that end like this hold an id, a path or a setting about a secret, not the secret. */
+const NOT_A_SECRET_NAME = String.raw`(?<!id|ids|name|file|path|url|uri|type|hint|header|length|len|field|env|var|count|ttl|format|prefix|size)`;
 const NAME_KEYWORDS = ['secret', 'api', 'password', 'passwd', 'pwd', 'token', 'access', 'private', 'auth', 'credential'];
 const EXCHANGES = ['binance', 'kraken', 'coinbase', 'okx', 'okex', 'bybit', 'kucoin', 'bitfinex', 'bitmex', 'bitstamp', 'gateio', 'gate_io', 'huobi', 'htx', 'deribit', 'bitget', 'mexc', 'gemini', 'bitso', 'cryptocom', 'crypto_com'];
 
@@ -173,7 +175,7 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
     description: 'Crypto exchange API key, secret or passphrase, named after the exchange (Binance, Kraken, Coinbase, OKX, Bybit, KuCoin, …)',
     severity: 'high',
     keywords: EXCHANGES,
-    regex: String.raw`(?i)(?<![A-Za-z0-9])(?:${EXCHANGES.join('|')})[\w.-]{0,24}?(?:key|secret|passphrase|signing[_.-]?key)\w{0,10}?${ASSIGN}\\?["'\x60]?([A-Za-z0-9+/=_-]{16,128})(?![A-Za-z0-9+/=_-])`,
+    regex: String.raw`(?i)(?<![A-Za-z0-9])(?:${EXCHANGES.join('|')})[\w.-]{0,24}?(?:key|secret|passphrase|signing[_.-]?key)\w{0,10}?${NOT_A_SECRET_NAME}${ASSIGN}\\?["'\x60]?([A-Za-z0-9+/=_-]{16,128})(?![A-Za-z0-9+/=_-])`,
     secretGroup: 1,
     minEntropy: 3.3,
     validate: 'not-identifier',
@@ -184,7 +186,7 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
     description: 'High-entropy string assigned to a name like secret, api_key, password or token',
     severity: 'medium',
     keywords: NAME_KEYWORDS,
-    regex: String.raw`(?i)${NAME}[\w.-]{0,20}?${ASSIGN}\\?(["'\x60])([^"'\x60\s\\$<>{}()]{12,256})\\?\1`,
+    regex: String.raw`(?i)${NAME}[\w.-]{0,20}?${NOT_A_SECRET_NAME}${ASSIGN}\\?(["'\x60])([^"'\x60\s\\$<>{}()]{12,256})\\?\1`,
     secretGroup: 2,
     minEntropy: 3.5,
     validate: 'not-identifier',
@@ -195,7 +197,7 @@ export const BUILTIN_RULES: readonly RuleDefinition[] = [
     description: 'High-entropy unquoted value at the end of a line assigned to a name like SECRET, API_KEY or PASSWORD (.env, YAML, INI, properties)',
     severity: 'medium',
     keywords: NAME_KEYWORDS,
-    regex: String.raw`(?i)${NAME}[\w.-]{0,20}?[ \t]*[=:][ \t]*([^\s"'\x60\\$<>{}()[\],;#.]{12,256})[ \t]*(?:#.*)?$`,
+    regex: String.raw`(?i)${NAME}[\w.-]{0,20}?${NOT_A_SECRET_NAME}[ \t]*[=:][ \t]*([^\s"'\x60\\$<>{}()[\],;#.]{12,256})[ \t]*(?:#.*)?$`,
     secretGroup: 1,
     minEntropy: 3.5,
     validate: 'not-identifier',

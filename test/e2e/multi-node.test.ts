@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, createKey, http, makeTempDir, startServer, verifyKey, waitFor, type Server } from './process.ts';
+import { E2E_POSTGRES_URL, postgresProblem } from './postgres-availability.ts';
 
 /**
  * Two real server processes on one PostgreSQL schema, with a one-hour cache TTL: a change made on
@@ -11,27 +12,8 @@ import { cleanup, createKey, http, makeTempDir, startServer, verifyKey, waitFor,
  * feed is cut (its LISTEN connection terminated) and B must stay correct while it is down and
  * recover by itself.
  */
-const BASE_URL = process.env.E2E_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return null;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const problem = await reachable();
-if (problem !== null) {
-  if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
-    throw new Error(`PostgreSQL at ${BASE_URL} cannot be reached (${problem}); the multi-node suite must run on CI`);
-  }
-  console.warn(`test/e2e/multi-node.test.ts: skipped, PostgreSQL at ${BASE_URL} cannot be reached (${problem})`);
-}
+const BASE_URL = E2E_POSTGRES_URL;
+const problem = await postgresProblem('test/e2e/multi-node.test.ts');
 
 describe.skipIf(problem !== null)('many nodes on PostgreSQL', () => {
   const schema = `clavis_mn_${randomBytes(6).toString('hex')}`;

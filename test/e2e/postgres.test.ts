@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, createKey, http, listAll, startServer, verifyKey, type ApiKey, type Checkpoints, type KeyCreated } from './process.ts';
+import { E2E_POSTGRES_URL, postgresProblem } from './postgres-availability.ts';
 
 /**
  * The same first start / create / verify / kill -9 / restart flow against PostgreSQL. Each run
@@ -11,28 +12,8 @@ import { cleanup, createKey, http, listAll, startServer, verifyKey, type ApiKey,
  *
  * Unreachable PostgreSQL fails the suite on CI and skips it (with a warning) elsewhere.
  */
-const BASE_URL = process.env.E2E_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const problem = await reachable();
-if (problem !== null) {
-  if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
-    throw new Error(`PostgreSQL at ${BASE_URL} cannot be reached (${problem}); the postgres e2e suite must run on CI`);
-  }
-  console.warn(`test/e2e/postgres.test.ts: skipped, PostgreSQL at ${BASE_URL} cannot be reached (${problem})`);
-}
+const BASE_URL = E2E_POSTGRES_URL;
+const problem = await postgresProblem('test/e2e/postgres.test.ts');
 
 /** BASE_URL with the search_path of `schema`. */
 function urlWithSchema(schema: string): string {

@@ -56,7 +56,7 @@ export const LIMIT_BOUNDS = {
 
 const NAME = /^[a-z0-9-]{1,32}$/;
 
-function isIntIn(v: unknown, min: number, max: number): v is number {
+function isIntIn(v: unknown, min: number, max: number): boolean {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 }
 

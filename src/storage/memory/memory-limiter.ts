@@ -218,7 +218,7 @@ export function createMemoryLimiter(): MemoryLimiter {
       const allowed = evaluated.every((e) => e.ok);
       if (!allowed || cost === 0 || limits.length === 0) return decide(evaluated.map((e) => toLimitState(e.l, e)));
 
-      const next: KeyState = { now: t, limits: key?.limits ?? new Map(), idleAt: t };
+      const next: KeyState = { now: t, limits: key?.limits ?? new Map<string, State>(), idleAt: t };
       const states = evaluated.map(({ l, state }) => {
         const charged = charge(state, cost, l.windowSeconds * 1000);
         next.limits.set(l.name, charged);

@@ -221,7 +221,8 @@ export function createRedisLimiter(opts: RedisLimiterOptions): LimiterStore {
       const ttl = nextRefill === null ? 0 : nextRefill - t + 60_000;
       const reply = await creditsScript.run(redis, [crKey(keyId)], [cost, policy.quota, policy.refill, start, nextRefill ?? '', ttl]);
       if (!Array.isArray(reply) || reply.length !== 3) throw new Error('unexpected reply from the credits script');
-      const [ok, used, refill]: unknown[] = reply;
+      const parts: unknown[] = reply;
+      const [ok, used, refill] = parts;
       if (typeof ok !== 'number' || typeof used !== 'number' || typeof refill !== 'string') throw new Error('unexpected reply from the credits script');
       return creditDecision(policy, ok === 1, used, cost, refill === '' ? null : Number(refill), t);
     },
