@@ -271,8 +271,9 @@ export function redactRedisUrl(raw: string): string {
 }
 
 /**
- * Connects to Redis (`redis://` or `rediss://` URL) and waits for the connection; later drops
- * reconnect in the background while calls fail fast. Throws STORE_UNAVAILABLE when it cannot connect.
+ * Connects to Redis (`redis://` or `rediss://` URL) and waits for the connection. After a drop it
+ * reconnects in the background, and calls made meanwhile reject at once. Throws STORE_UNAVAILABLE
+ * when it cannot connect.
  *
  * @example const redis = await connectRedis(config.redisUrl)
  */
@@ -280,6 +281,8 @@ export async function connectRedis(url: string, opts: { connectTimeoutMs?: numbe
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: opts.connectTimeoutMs ?? 3000,
+    // While disconnected, calls fail at once (the caller fails closed) instead of queueing.
+    enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
