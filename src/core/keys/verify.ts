@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { CreditDecision, LimitDecision } from '../ports/limiter.ts';
 import type { Clock } from '../clock.ts';
 import type { ApiKeyRecord } from '../model.ts';
 import type { KeyRepo } from '../ports/store.ts';
@@ -26,8 +27,8 @@ export type VerifyCode = (typeof VERIFY_CODES)[number];
 
 export interface VerifyRequest {
   key: string;
-  /** The workspace of the caller: a key of another workspace is NOT_FOUND. */
-  workspaceId: string;
+  /** The workspace the key must belong to (a key of another one is NOT_FOUND); undefined: any. */
+  workspaceId: string | undefined;
   environment?: Environment;
   scope?: string;
   ip?: string;
@@ -46,6 +47,10 @@ export interface NonceStore {
 export interface VerifyResult {
   valid: boolean;
   code: VerifyCode;
+  /** The key's rate-limit decision, once the pipeline reached that stage. */
+  rateLimit?: LimitDecision;
+  /** The key's credit decision, once the pipeline reached that stage. */
+  credits?: CreditDecision;
   /** Present once the key is known (from NOT_FOUND on it is absent). */
   key?: ApiKeyRecord;
 }
@@ -152,7 +157,7 @@ export class KeyVerifier {
   #decide(entry: CachedKey, req: VerifyRequest): Promise<VerifyResult> {
     const key = entry.record;
     const refuse = (code: VerifyCode): Promise<VerifyResult> => Promise.resolve({ valid: false, code, key });
-    if (key.workspaceId !== req.workspaceId) return Promise.resolve(NOT_FOUND);
+    if (req.workspaceId !== undefined && key.workspaceId !== req.workspaceId) return Promise.resolve(NOT_FOUND);
     if (key.status === 'revoked') return refuse('REVOKED');
     if (key.status === 'suspended') return refuse('SUSPENDED');
     if (key.expiresAt !== null && key.expiresAt <= this.#clock.now()) return refuse('EXPIRED');
