@@ -5,6 +5,7 @@ import { registerAuditEvents } from './commands/audit-events.ts';
 import { registerAuditExport } from './commands/audit-export.ts';
 import { registerAuditProof } from './commands/audit-proof.ts';
 import { registerAuditVerify } from './commands/audit-verify.ts';
+import { registerIndexBacktest } from './commands/index-backtest.ts';
 import { registerKeysCreate } from './commands/keys-create.ts';
 import { registerKeysGet } from './commands/keys-get.ts';
 import { registerKeysList } from './commands/keys-list.ts';
@@ -95,6 +96,9 @@ Examples:
   registerAuditProof(audit, ctx);
   registerAuditExport(audit, ctx);
   registerAuditVerify(audit, ctx);
+
+  const index = group(program, 'index', 'Backtest the Clavis Top 100 index (runs locally, no server)', '  $ clavis index backtest\n  $ clavis index backtest --variant capped --out ./ct100');
+  registerIndexBacktest(index, ctx);
 
   registerScan(program, ctx);
   return program;

@@ -76,7 +76,7 @@ export function computeRegime(closes: Float64Array, rules: Pick<IndexRules, 'sma
       switches.push(pending);
       pending = null;
     }
-    const c = closes[t] ?? Number.NaN;
+    const c: number = closes[t] ?? Number.NaN;
     if (c !== c) {
       up = 0;
       down = 0;

@@ -26,10 +26,11 @@ interface Phase {
   sigma: number;
 }
 
-const PHASES: readonly (Phase & { name: string; min: number; max: number })[] = [
-  { name: 'bull', mu: 0.0052, sigma: 0.034, min: 280, max: 520 },
-  { name: 'bear', mu: -0.0042, sigma: 0.042, min: 200, max: 380 },
-  { name: 'chop', mu: 0.0003, sigma: 0.026, min: 80, max: 200 },
+const PHASES: readonly (Phase & { name: string; min: number; max: number; next: readonly number[] })[] = [
+  // next: chance of moving to bull, bear, chop after this phase.
+  { name: 'bull', mu: 0.0046, sigma: 0.034, min: 150, max: 450, next: [0, 0.6, 0.4] },
+  { name: 'bear', mu: -0.003, sigma: 0.042, min: 120, max: 330, next: [0.5, 0, 0.5] },
+  { name: 'chop', mu: 0.0006, sigma: 0.028, min: 60, max: 240, next: [0.55, 0.45, 0] },
 ];
 
 // Idiosyncratic moves mean-revert (theta per day) so that daily volatility is realistic while
@@ -43,21 +44,22 @@ const GROUPS: Readonly<Record<SimGroup, { beta: number; vol: number; theta: numb
 
 /** BTC deviation from its phase trend: mean-reverting, with rare jumps. */
 const BTC_VOL = 0.033;
-const BTC_THETA = 0.012;
+const BTC_THETA = 0.003;
 
-/** The BTC market factor: bull, bear and sideways phases of random length, drawn as needed. */
+/** The BTC market factor: bull, bear and sideways phases of random length and order, drawn as needed. */
 function phaseStream(rng: Rng): (day: number) => Phase {
   const ends: number[] = [];
   const kinds: number[] = [];
-  let k = 0;
+  let kind = 0;
   return (day) => {
     while (ends.length === 0 || day >= (ends[ends.length - 1] ?? 0)) {
-      const p = PHASES[k % PHASES.length] ?? PHASES[0];
+      const p = PHASES[kind];
       if (p === undefined) break;
-      const startAt = ends[ends.length - 1] ?? 0;
-      ends.push(startAt + Math.round(rng.uniform(p.min, p.max)));
-      kinds.push(k % PHASES.length);
-      k++;
+      ends.push((ends[ends.length - 1] ?? 0) + Math.round(rng.uniform(p.min, p.max)));
+      kinds.push(kind);
+      const u = rng.next();
+      const [toBull = 0, toBear = 0] = p.next;
+      kind = u < toBull ? 0 : u < toBull + toBear ? 1 : 2;
     }
     let i = ends.length - 1;
     while (i > 0 && day < (ends[i - 1] ?? 0)) i--;

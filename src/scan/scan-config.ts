@@ -42,6 +42,7 @@ const RuleSchema = z
     secretGroup: z.number().int().min(0).optional(),
     minEntropy: z.number().min(0).max(8).optional(),
     validate: z.enum(VALIDATORS).optional(),
+    anchored: z.boolean().optional(),
     allowlist: z.object({ regexes: z.array(z.string()).optional(), stopwords: z.array(z.string()).optional(), paths: z.array(z.string()).optional() }).strict().optional(),
   })
   .strict();

@@ -1,4 +1,5 @@
 import type { FieldError } from '../errors/registry.ts';
+import type { CreditDecision, LimitDecision, LimitState } from '../ports/limiter.ts';
 
 /** How a rate limit counts: see {@link RateLimit}. */
 export const LIMIT_ALGORITHMS = ['sliding-window', 'token-bucket'] as const;
@@ -115,13 +116,19 @@ export function validateCreditPolicy(policy: CreditPolicy, path = '/credits'): F
 /**
  * Throws a RangeError unless the limits are valid. Limiter adapters call it on every consume:
  * policies are validated when a key is written, so a failure here is a programming error.
+ *
+ * @example assertValidRateLimits(key.rateLimits)
  */
 export function assertValidRateLimits(limits: readonly RateLimit[]): void {
   const errors = validateRateLimits(limits);
   if (errors.length > 0) throw new RangeError(`invalid rate limits: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`);
 }
 
-/** Throws a RangeError unless the credit policy is valid (see {@link assertValidRateLimits}). */
+/**
+ * Throws a RangeError unless the credit policy is valid (see {@link assertValidRateLimits}).
+ *
+ * @example assertValidCreditPolicy({ quota: 100, refill: 'daily' })
+ */
 export function assertValidCreditPolicy(policy: CreditPolicy): void {
   const errors = validateCreditPolicy(policy);
   if (errors.length > 0) throw new RangeError(`invalid credit policy: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`);
@@ -130,17 +137,28 @@ export function assertValidCreditPolicy(policy: CreditPolicy): void {
 /**
  * Throws a RangeError unless `cost` is a whole number of units from 0 to maxQuota. Cost 0 reports
  * the state without consuming anything.
+ *
+ * @example assertCost(1)
  */
 export function assertCost(cost: number): void {
   if (!isIntIn(cost, 0, LIMIT_BOUNDS.maxQuota)) throw new RangeError(`cost must be an integer from 0 to ${LIMIT_BOUNDS.maxQuota}, got ${cost}`);
 }
 
-/** Throws a RangeError unless `now` is a non-negative epoch time in milliseconds. */
+/**
+ * Throws a RangeError unless `now` is a non-negative epoch time in milliseconds.
+ *
+ * @example assertNow(clock.now())
+ */
 export function assertNow(now: number): void {
   if (!Number.isFinite(now) || now < 0) throw new RangeError(`now must be an epoch time in milliseconds, got ${now}`);
 }
 
-/** Throws a RangeError for an empty nonce, one longer than maxNonceLength, or a TTL that is not a positive integer. */
+/**
+ * Throws a RangeError for an empty nonce, one longer than maxNonceLength, or a TTL that is not a
+ * positive integer.
+ *
+ * @example assertNonce(nonce, 10_000)
+ */
 export function assertNonce(nonce: string, ttlMs: number): void {
   if (nonce.length === 0 || nonce.length > LIMIT_BOUNDS.maxNonceLength) {
     throw new RangeError(`a nonce has 1 to ${LIMIT_BOUNDS.maxNonceLength} characters, got ${nonce.length}`);
@@ -173,7 +191,46 @@ export function creditPeriod(refill: CreditRefill, now: number): { start: number
   }
 }
 
-/** Milliseconds to whole seconds, rounded up: a client that waits this long is never early. */
+/**
+ * Milliseconds to whole seconds, rounded up: a client that waits this long is never early.
+ *
+ * @example ceilSeconds(1001) // 2
+ */
 export function ceilSeconds(ms: number): number {
   return ms <= 0 ? 0 : Math.ceil(ms / 1000);
+}
+
+/**
+ * The decision over all of a key's limits from each limit's state, in the key's order: refused by
+ * the first limit that does not admit the request, retryAfter the longest wait (null if any limit
+ * can never admit it). Every limiter adapter reports through it.
+ *
+ * @example limitDecision(states) // { allowed: false, refusedBy: 'burst', retryAfter: 2, limits: states }
+ */
+export function limitDecision(states: LimitState[]): LimitDecision {
+  let retryAfter: number | null = 0;
+  let refusedBy: string | null = null;
+  for (const s of states) {
+    if (s.retryAfter === 0) continue;
+    refusedBy ??= s.name;
+    retryAfter = s.retryAfter === null || retryAfter === null ? null : Math.max(retryAfter, s.retryAfter);
+  }
+  return { allowed: refusedBy === null, refusedBy, retryAfter, limits: states };
+}
+
+/**
+ * The credit decision from the balance `used` in the current period (after this request when
+ * `allowed`). Every limiter adapter reports through it.
+ *
+ * @example creditDecision({ quota: 100, refill: 'daily' }, false, 100, 1, nextMidnight, now) // { allowed: false, remaining: 0, retryAfter: <seconds to midnight>, … }
+ */
+export function creditDecision(policy: CreditPolicy, allowed: boolean, used: number, cost: number, nextRefill: number | null, now: number): CreditDecision {
+  const reset = nextRefill === null ? null : ceilSeconds(nextRefill - now);
+  return {
+    allowed,
+    quota: policy.quota,
+    remaining: Math.max(0, policy.quota - used),
+    reset,
+    retryAfter: allowed ? 0 : cost > policy.quota ? null : reset,
+  };
 }

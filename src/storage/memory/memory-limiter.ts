@@ -5,11 +5,13 @@ import {
   assertValidCreditPolicy,
   assertValidRateLimits,
   ceilSeconds,
+  creditDecision,
   creditPeriod,
+  limitDecision,
   type CreditPolicy,
   type RateLimit,
 } from '../../core/limits/limit-policy.ts';
-import type { CreditDecision, LimitDecision, LimitState, LimiterStore, NonceStore } from '../../core/ports/limiter.ts';
+import type { LimitState, LimiterStore, NonceStore } from '../../core/ports/limiter.ts';
 
 /*
  * Arithmetic (the same as the Lua scripts of redis-limiter.ts, so both pass one contract suite).
@@ -138,36 +140,6 @@ function toLimitState(l: RateLimit, e: Pick<Evaluated, 'remaining' | 'resetMs' |
   };
 }
 
-/**
- * Builds a {@link LimitDecision} from per-limit states, in the key's order. Shared with the Redis
- * adapter so both report the same way.
- */
-export function decide(states: LimitState[]): LimitDecision {
-  let retryAfter: number | null = 0;
-  let refusedBy: string | null = null;
-  for (const s of states) {
-    if (s.retryAfter === 0) continue;
-    refusedBy ??= s.name;
-    retryAfter = s.retryAfter === null || retryAfter === null ? null : Math.max(retryAfter, s.retryAfter);
-  }
-  return { allowed: refusedBy === null, refusedBy, retryAfter, limits: states };
-}
-
-/**
- * Builds a {@link CreditDecision} from the balance used in the current period. Shared with the
- * Redis adapter.
- */
-export function creditDecision(policy: CreditPolicy, allowed: boolean, used: number, cost: number, nextRefill: number | null, now: number): CreditDecision {
-  const reset = nextRefill === null ? null : ceilSeconds(nextRefill - now);
-  return {
-    allowed,
-    quota: policy.quota,
-    remaining: Math.max(0, policy.quota - used),
-    reset,
-    retryAfter: allowed ? 0 : cost > policy.quota ? null : reset,
-  };
-}
-
 interface CreditState {
   refill: CreditPolicy['refill'];
   period: number;
@@ -216,7 +188,7 @@ export function createMemoryLimiter(): MemoryLimiter {
       const t = Math.max(Math.floor(now), key?.now ?? 0);
       const evaluated = limits.map((l) => ({ l, ...evaluate(key?.limits.get(l.name), l, cost, t) }));
       const allowed = evaluated.every((e) => e.ok);
-      if (!allowed || cost === 0 || limits.length === 0) return decide(evaluated.map((e) => toLimitState(e.l, e)));
+      if (!allowed || cost === 0 || limits.length === 0) return limitDecision(evaluated.map((e) => toLimitState(e.l, e)));
 
       const next: KeyState = { now: t, limits: key?.limits ?? new Map<string, State>(), idleAt: t };
       const states = evaluated.map(({ l, state }) => {
@@ -229,7 +201,7 @@ export function createMemoryLimiter(): MemoryLimiter {
       });
       keys.set(keyId, next);
       if (++writes % SWEEP_EVERY === 0) sweep(t);
-      return decide(states);
+      return limitDecision(states);
     },
 
     async consumeCredits(keyId, policy, cost, now) {

@@ -8,11 +8,12 @@ import {
   assertValidCreditPolicy,
   assertValidRateLimits,
   ceilSeconds,
+  creditDecision,
   creditPeriod,
+  limitDecision,
   type RateLimit,
 } from '../../core/limits/limit-policy.ts';
 import type { LimitState, LimiterStore, NonceStore } from '../../core/ports/limiter.ts';
-import { creditDecision, decide } from '../memory/memory-limiter.ts';
 
 /*
  * The Redis adapter of the limiter port: one Lua script per operation, so checking and charging
@@ -192,7 +193,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): LimiterStore {
       assertValidRateLimits(limits);
       assertCost(cost);
       assertNow(now);
-      if (limits.length === 0) return decide([]);
+      if (limits.length === 0) return limitDecision([]);
       const reply = numbers(await consumeScript.run(redis, [rlKey(keyId)], [Math.floor(now), cost, ...limitArgs(limits)]), 'consume');
       if (reply.length !== 1 + 3 * limits.length) throw new Error('unexpected reply from the consume script');
       const states = limits.map((l, i): LimitState => {
@@ -207,7 +208,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): LimiterStore {
           retryAfter: retryMs < 0 ? null : ceilSeconds(retryMs),
         };
       });
-      return decide(states);
+      return limitDecision(states);
     },
 
     async consumeCredits(keyId, policy, cost, now) {

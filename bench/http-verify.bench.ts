@@ -1,0 +1,319 @@
+/**
+ * `POST /v1/keys/verify` over HTTP against a bare Fastify route answering a constant JSON object
+ * of the same shape. Target (edge issue): at 50 connections, at least 70 % of the bare route's
+ * requests per second, and a p99 latency at most 1.5 times the bare route's p99, in the same run.
+ *
+ * Each server runs in its own child process (`node --import tsx bench/servers/<name>.ts`, which
+ * prints its port, and for Clavis the owner token and a key, as one JSON line). autocannon drives
+ * them from this process, one server at a time, taking turns (bare, Clavis, then Clavis, bare) so
+ * machine drift hits both: a warm-up run each, then two rounds at 50 connections and two at 10.
+ * Both servers get the same request: `{key, scope: 'prices:read', environment: 'test'}` with
+ * `Authorization: Bearer <owner token>`.
+ *
+ * Latency percentiles are computed here from every 2xx response time autocannon reports
+ * (microsecond resolution); autocannon's own histogram rounds to whole milliseconds, which at
+ * 10 connections (p99 around 1 ms) would make the ratio meaningless. Any non-2xx response,
+ * connection error or timeout fails the benchmark.
+ *
+ * BENCH_CPU_PROF_DIR=<dir> starts the Clavis server with `--cpu-prof --cpu-prof-dir=<dir>`
+ * (the profile is written when the server exits at the end).
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { emit, note, round } from './lib/measure.ts';
+
+const CONNECTIONS = [50, 10] as const;
+/** Seconds per timed run; each server gets ROUNDS runs per connection count. */
+const RUN_SECONDS = 4;
+const ROUNDS = 2;
+const WARMUP_SECONDS = 2;
+/** Targets of the edge issue, repeated in the result lines. */
+const TARGET_RPS_RATIO = 0.7;
+const TARGET_P99_RATIO = 1.5;
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = dirname(benchDir);
+
+// ---------------------------------------------------------------------------------------------
+// autocannon 8 ships no types: the part used here, typed by hand.
+
+interface CannonOptions {
+  url: string;
+  method: 'POST';
+  connections: number;
+  duration: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface CannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+  requests: { total: number; sent: number };
+  latency: { p50: number; p99: number; p99_9: number };
+  throughput: { total: number };
+}
+
+interface CannonInstance {
+  on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): unknown;
+}
+
+type Cannon = (opts: CannonOptions, done: (err: Error | null, result: CannonResult) => void) => CannonInstance;
+
+function loadAutocannon(): Cannon {
+  const loaded: unknown = createRequire(import.meta.url)('autocannon');
+  if (typeof loaded !== 'function') throw new Error('autocannon did not load as a function');
+  return loaded as Cannon;
+}
+const autocannon = loadAutocannon();
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+interface Server {
+  name: string;
+  child: ChildProcessByStdio<null, Readable, null>;
+  info: Record<string, unknown>;
+  url: string;
+}
+
+async function startServer(name: string, file: string, nodeArgs: readonly string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(benchDir, 'servers', file)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  const first = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no start-up line within 30 s`)), 30_000);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: exited before it listened (code ${code}, signal ${signal})`));
+    });
+  });
+  let info: unknown;
+  try {
+    info = JSON.parse(await first);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  // Anything else the server prints goes to stderr, where progress notes go.
+  lines.on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
+  if (typeof info !== 'object' || info === null || !('port' in info) || typeof info.port !== 'number') {
+    child.kill('SIGKILL');
+    throw new Error(`${name}: the start-up line has no port`);
+  }
+  return { name, child, info: { ...info }, url: `http://127.0.0.1:${info.port}/v1/keys/verify` };
+}
+
+async function stopServer(server: Server): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load runs
+
+interface Run {
+  seconds: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  bytes: number;
+  /** Response time of every 2xx response, ms. */
+  latencies: Float64Array;
+}
+
+async function load(url: string, connections: number, seconds: number, headers: Record<string, string>, body: string): Promise<Run> {
+  let latencies = new Float64Array(1 << 18);
+  let count = 0;
+  const result = await new Promise<CannonResult>((resolve, reject) => {
+    const instance = autocannon({ url, method: 'POST', connections, duration: seconds, headers, body }, (err, res) =>
+      err === null ? resolve(res) : reject(err),
+    );
+    instance.on('response', (_client, statusCode, _bytes, ms) => {
+      if (statusCode < 200 || statusCode > 299) return;
+      if (count === latencies.length) {
+        const grown = new Float64Array(latencies.length * 2);
+        grown.set(latencies);
+        latencies = grown;
+      }
+      latencies[count++] = ms;
+    });
+  });
+  return {
+    seconds: result.duration,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    bytes: result.throughput.total,
+    latencies: latencies.subarray(0, count),
+  };
+}
+
+interface Summary {
+  rps: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  seconds: number;
+  bytesPerResponse: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  roundsRps: number[];
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+function summarise(runs: readonly Run[]): Summary {
+  const total = runs.reduce((n, r) => n + r.latencies.length, 0);
+  const all = new Float64Array(total);
+  let at = 0;
+  for (const r of runs) {
+    all.set(r.latencies, at);
+    at += r.latencies.length;
+  }
+  all.sort();
+  const sum = (f: (r: Run) => number): number => runs.reduce((n, r) => n + f(r), 0);
+  const ok = sum((r) => r.ok);
+  const seconds = sum((r) => r.seconds);
+  return {
+    rps: ok / seconds,
+    ok,
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    seconds,
+    bytesPerResponse: ok > 0 ? sum((r) => r.bytes) / ok : 0,
+    p50Ms: percentile(all, 50),
+    p99Ms: percentile(all, 99),
+    p999Ms: percentile(all, 99.9),
+    roundsRps: runs.map((r) => Math.round(r.ok / r.seconds)),
+  };
+}
+
+function failures(name: string, runs: readonly Run[]): string[] {
+  const out: string[] = [];
+  for (const r of runs) {
+    if (r.non2xx > 0) out.push(`${name}: ${r.non2xx} non-2xx response(s)`);
+    if (r.errors > 0) out.push(`${name}: ${r.errors} connection error(s)`);
+    if (r.timeouts > 0) out.push(`${name}: ${r.timeouts} timeout(s)`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const profDir = process.env.BENCH_CPU_PROF_DIR;
+const servers: Server[] = [];
+try {
+  const bare = await startServer('bare-fastify', 'bare-fastify.ts');
+  servers.push(bare);
+  const clavis = await startServer('clavis', 'clavis.ts', profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  servers.push(clavis);
+  const { token, key } = clavis.info;
+  if (typeof token !== 'string' || typeof key !== 'string') throw new Error('clavis server: the start-up line has no token or key');
+
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const body = JSON.stringify({ key, scope: 'prices:read', environment: 'test' });
+
+  // Check both answers once, outside any timing: same shape, and Clavis says VALID.
+  const shapes: string[] = [];
+  for (const s of [bare, clavis]) {
+    const res = await fetch(s.url, { method: 'POST', headers, body });
+    const answer: unknown = await res.json();
+    if (res.status !== 200 || typeof answer !== 'object' || answer === null) throw new Error(`${s.name}: set-up check got HTTP ${res.status}`);
+    if (!('code' in answer) || answer.code !== 'VALID') throw new Error(`${s.name}: set-up check did not answer VALID: ${JSON.stringify(answer)}`);
+    shapes.push(Object.keys(answer).join(','));
+  }
+  if (shapes[0] !== shapes[1]) throw new Error(`the two answers differ in shape: ${shapes.join(' vs ')}`);
+
+  note(`http-verify: warm-up, ${WARMUP_SECONDS} s at 50 connections per server`);
+  const warm = [await load(bare.url, 50, WARMUP_SECONDS, headers, body), await load(clavis.url, 50, WARMUP_SECONDS, headers, body)];
+  const problems = failures('warm-up', warm);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+
+  for (const connections of CONNECTIONS) {
+    const runs = new Map<Server, Run[]>([
+      [bare, []],
+      [clavis, []],
+    ]);
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? [bare, clavis] : [clavis, bare];
+      for (const s of order) {
+        const run = await load(s.url, connections, RUN_SECONDS, headers, body);
+        runs.get(s)?.push(run);
+        note(`http-verify: ${s.name} at ${connections} connections, round ${r + 1}: ${Math.round(run.ok / run.seconds)} req/s`);
+      }
+    }
+    const bareRuns = runs.get(bare) ?? [];
+    const clavisRuns = runs.get(clavis) ?? [];
+    const bad = [...failures(`bare-fastify at ${connections} connections`, bareRuns), ...failures(`clavis at ${connections} connections`, clavisRuns)];
+    if (bad.length > 0) throw new Error(bad.join('; '));
+    const b = summarise(bareRuns);
+    const c = summarise(clavisRuns);
+    const common = {
+      connections,
+      seconds: round(c.seconds, 4),
+      baselineSeconds: round(b.seconds, 4),
+      p50Ms: round(c.p50Ms, 3),
+      p99Ms: round(c.p99Ms, 3),
+      p999Ms: round(c.p999Ms, 3),
+      baselineP50Ms: round(b.p50Ms, 3),
+      baselineP99Ms: round(b.p99Ms, 3),
+      baselineP999Ms: round(b.p999Ms, 3),
+      non2xx: c.non2xx,
+      baselineNon2xx: b.non2xx,
+    };
+    emit({
+      name: `http.verify.rps.c${connections}`,
+      unit: 'ops/s',
+      value: c.rps,
+      baseline: { name: `bare-fastify-constant-json.rps.c${connections}`, value: b.rps },
+      n: c.ok,
+      baselineN: b.ok,
+      target: `ratio >= ${TARGET_RPS_RATIO}`,
+      ...common,
+      roundsRps: c.roundsRps,
+      baselineRoundsRps: b.roundsRps,
+      bytesPerResponse: Math.round(c.bytesPerResponse),
+      baselineBytesPerResponse: Math.round(b.bytesPerResponse),
+    });
+    emit({
+      name: `http.verify.p99.c${connections}`,
+      unit: 'ms',
+      value: c.p99Ms,
+      baseline: { name: `bare-fastify-constant-json.p99.c${connections}`, value: b.p99Ms },
+      n: c.ok,
+      baselineN: b.ok,
+      target: `ratio <= ${TARGET_P99_RATIO}`,
+      ...common,
+    });
+  }
+} finally {
+  for (const s of servers) await stopServer(s);
+}
