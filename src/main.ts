@@ -5,7 +5,8 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
 import { openLocalSigner } from './keyring/local-signer.ts';
 import { createServices } from './services.ts';
-import { createMemoryNonceStore } from './storage/memory/memory-nonce-store.ts';
+import { createMemoryLimiter, createMemoryNonceStore } from './storage/memory/memory-limiter.ts';
+import { openRedisLimiter } from './storage/redis/redis-limiter.ts';
 import { openStore } from './storage/open-store.ts';
 
 /** Where the first admin token is written; the file is the only place it ever appears. */
@@ -32,6 +33,8 @@ export async function main(env: Record<string, string | undefined> = process.env
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: join(config.dataDir, 'clavis.db'), sqliteSynchronous: config.sqliteSynchronous });
   const signer = openLocalSigner(config.audit.signingKeyFile);
+  // Rate limits, credits and replay nonces: shared through Redis when several nodes verify.
+  const edge = config.redisUrl === undefined ? { limiter: createMemoryLimiter(), nonces: createMemoryNonceStore() } : await openRedisLimiter({ url: config.redisUrl });
   const services = createServices({
     store,
     signer,
@@ -47,7 +50,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       defaultGraceMs: config.rotationGraceSeconds * 1000,
       highRisk: config.highRisk,
     },
-    nonces: createMemoryNonceStore(),
+    ...edge,
     signatureWindowMs: config.signatureWindowMs,
     leaks: config.leakReports,
   });
@@ -68,11 +71,11 @@ export async function main(env: Record<string, string | undefined> = process.env
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   // A wildcard address is where the server listens, not where a client should connect.
-  const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
-  const host = shown.includes(':') ? `[${shown}]` : shown;
-  const url = `${https === undefined ? 'http' : 'https'}://${host}:${port}`;
+  const scheme = https === undefined ? 'http' : 'https';
+  const urlOf = (h: string): string => `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  const url = urlOf(config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host);
   const lines = [
-    `Clavis is listening on ${url} (store: ${store.kind}${store.kind === 'sqlite' ? `, ${join(config.dataDir, 'clavis.db')}` : ''})`,
+    `Clavis is listening on ${urlOf(config.host)} (store: ${store.kind}${store.kind === 'sqlite' ? `, ${join(config.dataDir, 'clavis.db')}` : ''})`,
     `API docs: ${url}/docs   OpenAPI: ${url}/openapi.json`,
     boot !== null ? `First start: the owner admin token was written to ${tokenFile} (mode 0600). It is not shown anywhere else.` : `Admin token of the first start: ${tokenFile} (if you kept it)`,
     `Try: CLAVIS_URL=${url} CLAVIS_TOKEN=$(cat ${tokenFile}) npx clavis keys list`,
@@ -99,6 +102,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       .close()
       .then(() => services.audit.checkpointAll())
       .then(() => watch.close())
+      .then(() => edge.limiter.close())
       .then(() => store.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {

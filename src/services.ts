@@ -4,14 +4,15 @@ import { systemClock, type Clock } from './core/clock.ts';
 import { createIdGenerator, type IdGenerator } from './core/ids.ts';
 import { KeyService } from './core/keys/key-service.ts';
 import type { KeyPolicy } from './core/keys/key-policy.ts';
-import { KeyVerifier, type NonceStore } from './core/keys/verify.ts';
+import { KeyVerifier } from './core/keys/verify.ts';
+import type { LimiterStore, NonceStore } from './core/ports/limiter.ts';
 import type { CheckpointSigner } from './core/ports/signer.ts';
 import type { ChangeListener, Store } from './core/ports/store.ts';
 import { WorkspaceService } from './core/workspaces/workspace-service.ts';
 import { LeakReportService, type LeakPolicy } from './scan/leaks/leak-report.ts';
 import type { CompromisePlaybook } from './scan/compromise-playbook.ts';
 import type { KeyObject } from 'node:crypto';
-import { createMemoryNonceStore } from './storage/memory/memory-nonce-store.ts';
+import { createMemoryLimiter, createMemoryNonceStore } from './storage/memory/memory-limiter.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -23,6 +24,8 @@ export interface ServiceOptions {
   auditOrigin: string;
   /** Replay protection for signed requests; Redis-backed when several nodes share keys. */
   nonces?: NonceStore;
+  /** Rate limits and credits; Redis-backed when several nodes share keys. Default in-process. */
+  limiter?: LimiterStore;
   /** Default 5 s. */
   signatureWindowMs?: number;
   /** Leak reports (POST /v1/leaks): reporter keys and policy. Default: off (no keys), policy revoke. */
@@ -53,7 +56,7 @@ export function createServices(opts: ServiceOptions): Services {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? createIdGenerator(() => clock.now());
   const audit = new AuditLog({ audit: opts.store.audit, signer: opts.signer, clock, ids, origin: opts.auditOrigin });
-  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache, nonces: opts.nonces ?? createMemoryNonceStore(), signatureWindowMs: opts.signatureWindowMs ?? 5000 });
+  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache, nonces: opts.nonces ?? createMemoryNonceStore(), limiter: opts.limiter ?? createMemoryLimiter(), signatureWindowMs: opts.signatureWindowMs ?? 5000 });
   const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h) });
   const tokens = new TokenService({ store: opts.store, audit, clock, ids, prefix: opts.policy.prefix, cacheTtlMs: opts.cache.ttlMs });
   const workspaces = new WorkspaceService({ store: opts.store, audit, tokens, clock, ids });

@@ -22,6 +22,22 @@ export interface ApiKey {
   revokeReason: string | null;
   suspendedAt: string | null;
   signing: KeySigning | null;
+  rateLimits: RateLimit[];
+  credits: CreditPolicy | null;
+}
+
+/** One named rate limit of a key. */
+export interface RateLimit {
+  name: string;
+  algorithm: 'sliding-window' | 'token-bucket';
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Credits consumed per request, refilled to `quota` daily, monthly or never. */
+export interface CreditPolicy {
+  quota: number;
+  refill: 'daily' | 'monthly' | 'none';
 }
 
 /** A key's signed-request requirement: the consumer's Ed25519 public key (raw 32 bytes, base64). */
@@ -45,6 +61,8 @@ export interface CreateKeyRequest {
   metadata?: Record<string, unknown>;
   ownerId?: string;
   signing?: KeySigning;
+  rateLimits?: RateLimit[];
+  credits?: CreditPolicy;
 }
 
 export interface UpdateKeyRequest {
@@ -54,6 +72,8 @@ export interface UpdateKeyRequest {
   metadata?: Record<string, unknown>;
   expiresAt?: string;
   signing?: KeySigning | null;
+  rateLimits?: RateLimit[];
+  credits?: CreditPolicy | null;
 }
 
 export interface ListKeysQuery {
@@ -87,7 +107,9 @@ export type VerifyCode =
   | 'INSUFFICIENT_SCOPE'
   | 'SIGNATURE_REQUIRED'
   | 'SIGNATURE_INVALID'
-  | 'REPLAYED';
+  | 'REPLAYED'
+  | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED';
 
 export interface VerifyRequest {
   key: string;
@@ -95,6 +117,7 @@ export interface VerifyRequest {
   scope?: string;
   ip?: string;
   signature?: { method: string; url: string; timestamp: number; nonce: string; signature: string; bodySha256: string };
+  cost?: number;
 }
 
 export interface VerifyResult {
@@ -106,6 +129,8 @@ export interface VerifyResult {
   expiresAt: string | null;
   ownerId: string | null;
   metadata: Record<string, unknown> | null;
+  rateLimit: { allowed: boolean; refusedBy: string | null; retryAfter: number | null; limits: { name: string; limit: number; windowSeconds: number; remaining: number; reset: number }[] } | null;
+  credits: { allowed: boolean; quota: number; remaining: number; reset: number | null } | null;
 }
 
 /** What the server knows of a key hash: `unknown` also covers keys of other workspaces. */

@@ -1,3 +1,4 @@
+import type { CreditPolicy, RateLimit } from './limits/limit-policy.ts';
 import type { Environment } from './keys/key-format.ts';
 
 export type KeyStatus = 'active' | 'suspended' | 'revoked';
@@ -12,9 +13,12 @@ export interface KeySigning {
 /** Edge policy carried by a key, enforced by the verify pipeline after the scope check. */
 export interface KeyEnforcement {
   signing: KeySigning | null;
+  /** Named limits; every one must admit a request (see src/core/limits/limit-policy.ts). */
+  rateLimits: RateLimit[];
+  credits: CreditPolicy | null;
 }
 
-export const NO_ENFORCEMENT: KeyEnforcement = { signing: null };
+export const NO_ENFORCEMENT: KeyEnforcement = { signing: null, rateLimits: [], credits: null };
 
 /** Roles of admin tokens, from most to least privileged. */
 export const ROLES = ['owner', 'admin', 'developer', 'auditor', 'read-only'] as const;
@@ -93,7 +97,7 @@ export interface AuditActor {
 }
 
 export interface AuditTarget {
-  type: 'key' | 'token' | 'workspace';
+  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring';
   id: string;
 }
 

@@ -1,7 +1,7 @@
 import { buildApp } from '../http/app.ts';
 import { ephemeralSigner } from '../keyring/local-signer.ts';
 import { createServices } from '../services.ts';
-import { createMemoryNonceStore } from '../storage/memory/memory-nonce-store.ts';
+import { createMemoryNonceStore } from '../storage/memory/memory-limiter.ts';
 import { createMemoryStore } from '../storage/memory/memory-store.ts';
 
 /** The OpenAPI document exactly as a server serves it at /openapi.json. */

@@ -28,6 +28,8 @@ export const KeyView = Type.Object(
     revokeReason: Type.Union([Type.String(), Type.Null()]),
     suspendedAt: NullableTimestamp,
     signing: Type.Union([Type.Object({ scheme: Type.Literal('ed25519'), publicKey: Type.String() }), Type.Null()], { description: 'Signed-request requirement, or null' }),
+    rateLimits: Type.Array(Type.Object({ name: Type.String(), algorithm: Type.Union([Type.Literal('sliding-window'), Type.Literal('token-bucket')]), limit: Type.Integer(), windowSeconds: Type.Integer() })),
+    credits: Type.Union([Type.Object({ quota: Type.Integer(), refill: Type.Union([Type.Literal('daily'), Type.Literal('monthly'), Type.Literal('none')]) }), Type.Null()]),
   },
   { $id: 'ApiKey' },
 );
@@ -55,6 +57,8 @@ export function keyView(k: ApiKeyRecord, now: number): Static<typeof KeyView> {
     revokeReason: k.revokeReason,
     suspendedAt: isoOrNull(k.suspendedAt),
     signing: k.enforcement.signing,
+    rateLimits: k.enforcement.rateLimits,
+    credits: k.enforcement.credits,
   };
 }
 

@@ -17,6 +17,8 @@ export interface ChartInput {
   lines: readonly ChartLine[];
   /** 1 bull, 0 bear, per day: bear days are shaded on both panels. */
   regime: ArrayLike<number>;
+  /** Legend of the shading (default `bear regime (100% USDC)`). */
+  bearLabel?: string;
 }
 
 const W = 1000;
@@ -130,7 +132,7 @@ export function renderChartSvg(input: ChartInput): string {
   }
   parts.push(`<rect x="${LEFT}" y="${TOP}" width="${plotW}" height="${LEVEL_H}" fill="none" stroke="#8c959f"/>`);
   parts.push(`<rect x="${LEFT}" y="${ddTop}" width="${plotW}" height="${DD_H}" fill="none" stroke="#8c959f"/>`);
-  parts.push(`<text x="${LEFT + 6}" y="${ddTop + 14}" fill="#57606a">drawdown of ${escapeXml(main.name)}</text>`);
+  parts.push(`<text x="${LEFT}" y="${ddTop - 8}" fill="#57606a">drawdown of ${escapeXml(main.name)}</text>`);
 
   // Lines, the index last so it is on top.
   for (const l of [...input.lines].reverse()) {
@@ -153,7 +155,7 @@ export function renderChartSvg(input: ChartInput): string {
     parts.push(`<text x="${lx + 22}" y="${TOP + 18}">${escapeXml(l.name)}</text>`);
     lx += 30 + l.name.length * 6.2;
   }
-  parts.push(`<rect x="${lx}" y="${TOP + 8}" width="14" height="10" fill="#d0d7de"/><text x="${lx + 18}" y="${TOP + 18}">bear regime (100% USDC)</text>`);
+  parts.push(`<rect x="${lx}" y="${TOP + 8}" width="14" height="10" fill="#d0d7de"/><text x="${lx + 18}" y="${TOP + 18}">${escapeXml(input.bearLabel ?? 'bear regime (100% USDC)')}</text>`);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }

@@ -192,7 +192,8 @@ export function detectSecrets(text: string, origin: Origin, set: RuleSet): Detec
 
   set.keywords ??= keywordScanner(set);
   const present = keywordsIn(text, set.keywords);
-  const clavisAt = CLAVIS_KEYWORDS.flatMap((k) => present.get(k) ?? []);
+  // A keyword can be recorded twice at one place (`sk_live_` also holds `_live_`): once is enough.
+  const clavisAt = [...new Set(CLAVIS_KEYWORDS.flatMap((k) => present.get(k) ?? []))];
   for (const c of clavisCandidates(text, clavisAt)) {
     const secret = c.text;
     const range = { start: c.start, end: c.start + secret.length };

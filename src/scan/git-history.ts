@@ -97,7 +97,8 @@ export class PatchParser {
     }
     if (this.#inHeader) {
       if (line.startsWith('+++ ')) {
-        const target = line.slice(4);
+        // Git ends the name with a tab when it holds a space, to keep it apart from what follows.
+        const target = line.slice(4).replace(/\t$/, '');
         this.#file = target === '/dev/null' ? null : unquoteGitPath(target).replace(/^b\//, '');
         this.#inHeader = false;
       } else if (line.startsWith('Binary files ')) {

@@ -48,7 +48,7 @@ function apiKey(workspaceId: string, id: string, over: Partial<ApiKeyRecord> = {
     revokedAt: null,
     revokeReason: null,
     suspendedAt: null,
-    enforcement: { signing: null },
+    enforcement: { signing: null, rateLimits: [], credits: null },
     ...over,
   };
 }
@@ -270,7 +270,11 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           revokedAt: T0 + 3,
           revokeReason: 'rotated',
           suspendedAt: T0 + 4,
-          enforcement: { signing: { scheme: 'ed25519' as const, publicKey: Buffer.alloc(32, 7).toString('base64') } },
+          enforcement: {
+            signing: { scheme: 'ed25519' as const, publicKey: Buffer.alloc(32, 7).toString('base64') },
+            rateLimits: [{ name: 'burst', algorithm: 'token-bucket' as const, limit: 20, windowSeconds: 1 }],
+            credits: { quota: 1000, refill: 'monthly' as const },
+          },
         };
         const updated = await store.transact((tx) => tx.keys.update(WS, key.id, patch));
         expect(updated).toEqual({ ...key, ...patch });

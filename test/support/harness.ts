@@ -6,7 +6,7 @@ import type { App } from '../../src/http/app-types.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ephemeralSigner } from '../../src/keyring/local-signer.ts';
 import { createServices, type Services } from '../../src/services.ts';
-import { createMemoryNonceStore } from '../../src/storage/memory/memory-nonce-store.ts';
+import { createMemoryNonceStore } from '../../src/storage/memory/memory-limiter.ts';
 import { createMemoryStore } from '../../src/storage/memory/memory-store.ts';
 
 /** A clock tests move by hand. */

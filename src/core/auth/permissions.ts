@@ -14,6 +14,10 @@ export const PERMISSIONS = {
   'audit:checkpoint': 'Ask for a signed checkpoint now',
   'workspaces:read': 'Read the current workspace',
   'workspaces:create': 'Create workspaces (owners of the operator workspace only)',
+  'secrets:read': 'List secrets and their versions (metadata only, never values)',
+  'secrets:write': 'Write, delete, undelete and destroy secrets',
+  'secrets:reveal': 'Read secret values (each read is an audit event)',
+  'keyring:manage': 'Rotate, rewrap, retire and unseal the master keyring (operator workspace only)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -22,10 +26,10 @@ const ALL = Object.keys(PERMISSIONS) as Permission[];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: ALL,
-  admin: ALL.filter((p) => p !== 'workspaces:create'),
-  developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read'],
-  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read'],
-  'read-only': ['keys:read', 'workspaces:read'],
+  admin: ALL.filter((p) => p !== 'workspaces:create' && p !== 'keyring:manage'),
+  developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read', 'secrets:read', 'secrets:write'],
+  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read'],
+  'read-only': ['keys:read', 'workspaces:read', 'secrets:read'],
 };
 
 const RANK: Record<Role, number> = { owner: 0, admin: 1, developer: 2, auditor: 3, 'read-only': 3 };

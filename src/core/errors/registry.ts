@@ -55,6 +55,17 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be reached' },
   NOT_READY: { status: 503, title: 'The server is not ready' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+  // Secrets vault and keyring (envelope encryption)
+  SEALED: { status: 503, title: 'The keyring is sealed: nothing that needs a secret works until it is unsealed' },
+  SECRET_NOT_FOUND: { status: 404, title: 'No such secret or secret version in this workspace and environment' },
+  SECRET_DELETED: { status: 410, title: 'The secret version is deleted (undelete restores it)' },
+  SECRET_DESTROYED: { status: 410, title: 'The secret version was destroyed and cannot be read again' },
+  CAS_MISMATCH: { status: 409, title: 'The check-and-set version does not match the current version' },
+  DECRYPTION_FAILED: { status: 500, title: 'A stored ciphertext did not authenticate (tampered, moved or under another key)' },
+  KEY_VERSION_RETIRED: { status: 409, title: 'The data is wrapped by a retired master key version' },
+  RETIRE_BLOCKED: { status: 409, title: 'Data is still wrapped by a version below the requested minimum; rewrap first' },
+  UNSEAL_FAILED: { status: 400, title: 'The keyring could not be unsealed with what was given' },
+  OPERATOR_ONLY: { status: 403, title: 'Only tokens of the operator workspace may manage the keyring' },
   // Leak reports (POST /v1/leaks, authenticated by the reporter's signature)
   LEAK_REPORTS_DISABLED: { status: 404, title: 'Leak reports are not configured on this server' },
   LEAK_SIGNATURE_INVALID: { status: 401, title: 'The leak report signature is missing or does not verify' },

@@ -4,6 +4,7 @@ import { ClavisError, type FieldError } from '../errors/registry.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { ApiKeyPatch, ApiKeyRecord, AuditActor, KeySigning, KeyStatus } from '../model.ts';
 import { ed25519FromBase64 } from '../signing/request-signature.ts';
+import { validateCreditPolicy, validateRateLimits, type CreditPolicy, type RateLimit } from '../limits/limit-policy.ts';
 import type { KeyFilter, Repos, Store } from '../ports/store.ts';
 import { displayStart, generateCredential, hashCredential, type Environment } from './key-format.ts';
 import type { KeyPolicy } from './key-policy.ts';
@@ -22,6 +23,8 @@ export interface CreateKeyInput {
   ownerId?: string;
   /** Require requests signed with the consumer's Ed25519 key (public key only). */
   signing?: KeySigning | null;
+  rateLimits?: RateLimit[];
+  credits?: CreditPolicy | null;
 }
 
 export interface UpdateKeyInput {
@@ -33,6 +36,10 @@ export interface UpdateKeyInput {
   expiresAt?: number;
   /** null removes the signing requirement. */
   signing?: KeySigning | null;
+  /** Replaces the key's limits ([] removes them). */
+  rateLimits?: RateLimit[];
+  /** null removes the credit quota. */
+  credits?: CreditPolicy | null;
 }
 
 export interface IssuedKey {
@@ -74,6 +81,8 @@ function auditView(k: ApiKeyRecord): Record<string, unknown> {
     ipAllowlist: k.ipAllowlist,
     ownerId: k.ownerId,
     signing: k.enforcement.signing,
+    rateLimits: k.enforcement.rateLimits,
+    credits: k.enforcement.credits,
   };
 }
 
@@ -117,6 +126,19 @@ export class KeyService {
     return { scheme: 'ed25519', publicKey: signing.publicKey };
   }
 
+  #checkRateLimits(limits: RateLimit[]): RateLimit[] {
+    const errors = validateRateLimits(limits, '/body/rateLimits');
+    if (errors.length > 0) throw new ClavisError('VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    return limits.map((l) => ({ name: l.name, algorithm: l.algorithm, limit: l.limit, windowSeconds: l.windowSeconds }));
+  }
+
+  #checkCredits(credits: CreditPolicy | null): CreditPolicy | null {
+    if (credits === null) return null;
+    const errors = validateCreditPolicy(credits, '/body/credits');
+    if (errors.length > 0) throw new ClavisError('VALIDATION_FAILED', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    return { quota: credits.quota, refill: credits.refill };
+  }
+
   /** High-risk scopes move funds or administer: policy demands an allowlist and signed requests. */
   #checkHighRisk(scopes: readonly string[], ipAllowlist: readonly string[], signing: KeySigning | null): void {
     if (!hasHighRiskScope(scopes)) return;
@@ -148,6 +170,8 @@ export class KeyService {
     const ipAllowlist = this.#checkAllowlist(input.ipAllowlist ?? [], '/body/ipAllowlist');
     const signing = this.#checkSigning(input.signing, '/body/signing');
     this.#checkHighRisk(scopes, ipAllowlist, signing);
+    const rateLimits = this.#checkRateLimits(input.rateLimits ?? []);
+    const credits = this.#checkCredits(input.credits ?? null);
     if (input.expiresAt !== undefined && input.ttlSeconds !== undefined) {
       throw new ClavisError('EXPIRY_CONFLICT', 'give expiresAt or ttlSeconds, not both', [{ field: '/body/ttlSeconds', message: 'conflicts with expiresAt' }]);
     }
@@ -175,7 +199,7 @@ export class KeyService {
       revokedAt: null,
       revokeReason: null,
       suspendedAt: null,
-      enforcement: { signing },
+      enforcement: { signing, rateLimits, credits },
     };
     await this.#d.store.transact(async (tx) => {
       await tx.keys.insert(record);
@@ -238,6 +262,14 @@ export class KeyService {
       if (input.signing !== undefined) {
         patch.enforcement = { ...key.enforcement, signing: this.#checkSigning(input.signing, '/body/signing') };
         changed.push('signing');
+      }
+      if (input.rateLimits !== undefined) {
+        patch.enforcement = { ...(patch.enforcement ?? key.enforcement), rateLimits: this.#checkRateLimits(input.rateLimits) };
+        changed.push('rateLimits');
+      }
+      if (input.credits !== undefined) {
+        patch.enforcement = { ...(patch.enforcement ?? key.enforcement), credits: this.#checkCredits(input.credits) };
+        changed.push('credits');
       }
       this.#checkHighRisk(patch.scopes ?? key.scopes, patch.ipAllowlist ?? key.ipAllowlist, (patch.enforcement ?? key.enforcement).signing);
       return { patch, data: { changed } };

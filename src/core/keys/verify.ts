@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { CreditDecision, LimitDecision } from '../ports/limiter.ts';
+import type { CreditDecision, LimitDecision, LimiterStore, NonceStore } from '../ports/limiter.ts';
 import type { Clock } from '../clock.ts';
 import type { ApiKeyRecord } from '../model.ts';
 import type { KeyRepo } from '../ports/store.ts';
@@ -22,6 +22,8 @@ export const VERIFY_CODES = [
   'SIGNATURE_REQUIRED',
   'SIGNATURE_INVALID',
   'REPLAYED',
+  'RATE_LIMITED',
+  'QUOTA_EXCEEDED',
 ] as const;
 export type VerifyCode = (typeof VERIFY_CODES)[number];
 
@@ -34,14 +36,8 @@ export interface VerifyRequest {
   ip?: string;
   /** The request as signed, when the caller sent signature headers. */
   signed?: SignedRequest;
-}
-
-/**
- * Remembers nonces for replay protection. `remember` answers false when the nonce was already
- * seen for this key within its time to live.
- */
-export interface NonceStore {
-  remember(keyId: string, nonce: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Units this request costs against the key's rate limits and credits (default 1). */
+  cost?: number;
 }
 
 export interface VerifyResult {
@@ -72,6 +68,7 @@ export interface KeyVerifierDeps {
   clock: Clock;
   cache: { maxEntries: number; ttlMs: number; negativeTtlMs: number };
   nonces: NonceStore;
+  limiter: LimiterStore;
   /** Accepted distance between a signed request's timestamp and now, either way. */
   signatureWindowMs: number;
 }
@@ -87,6 +84,7 @@ export class KeyVerifier {
   readonly #keys: Pick<KeyRepo, 'findByHash'>;
   readonly #clock: Clock;
   readonly #nonces: NonceStore;
+  readonly #limiter: LimiterStore;
   readonly #windowMs: number;
   #caching = true;
   readonly #cache: TtlCache<string, CachedKey>;
@@ -96,6 +94,7 @@ export class KeyVerifier {
     this.#keys = deps.keys;
     this.#clock = deps.clock;
     this.#nonces = deps.nonces;
+    this.#limiter = deps.limiter;
     this.#windowMs = deps.signatureWindowMs;
     const now = () => deps.clock.now();
     this.#cache = new TtlCache({ maxEntries: deps.cache.maxEntries, ttlMs: deps.cache.ttlMs, now });
@@ -164,10 +163,30 @@ export class KeyVerifier {
     if (req.environment !== undefined && req.environment !== key.environment) return refuse('ENV_MISMATCH');
     if (req.ip !== undefined ? !entry.ip.allows(req.ip) : key.ipAllowlist.length > 0) return refuse('IP_NOT_ALLOWED');
     if (req.scope !== undefined && !entry.scopes.has(req.scope)) return refuse('INSUFFICIENT_SCOPE');
-    if (key.enforcement.signing !== null) {
-      return this.#checkSignature(entry, req.signed).then((code) => (code === null ? { valid: true, code: 'VALID', key } : { valid: false, code, key }));
+    const e = key.enforcement;
+    if (e.signing !== null) {
+      return this.#checkSignature(entry, req.signed).then((code) => (code === null ? this.#meter(key, req) : { valid: false, code, key }));
     }
+    if (e.rateLimits.length > 0 || e.credits !== null) return this.#meter(key, req);
     return Promise.resolve({ valid: true, code: 'VALID', key });
+  }
+
+  /**
+   * Rate limits, then credits: the last stages, so a request refused earlier costs nothing. A
+   * limiter that cannot be reached rejects, and the caller fails closed (503).
+   */
+  async #meter(key: ApiKeyRecord, req: VerifyRequest): Promise<VerifyResult> {
+    const cost = req.cost ?? 1;
+    const now = this.#clock.now();
+    const { rateLimits, credits } = key.enforcement;
+    let rateLimit: LimitDecision | undefined;
+    if (rateLimits.length > 0) {
+      rateLimit = await this.#limiter.consume(key.id, rateLimits, cost, now);
+      if (!rateLimit.allowed) return { valid: false, code: 'RATE_LIMITED', key, rateLimit };
+    }
+    if (credits === null) return { valid: true, code: 'VALID', key, ...(rateLimit !== undefined ? { rateLimit } : {}) };
+    const c = await this.#limiter.consumeCredits(key.id, credits, cost, now);
+    return { valid: c.allowed, code: c.allowed ? 'VALID' : 'QUOTA_EXCEEDED', key, credits: c, ...(rateLimit !== undefined ? { rateLimit } : {}) };
   }
 
   /**

@@ -9,6 +9,7 @@ import type {
   StoredAuditEvent,
   Workspace,
 } from '../model.ts';
+import type { KeyringRepo, SecretsRepo } from './vault-store.ts';
 
 /** Cursor pagination: ids are time-sortable, so `afterId` pages in creation order. */
 export interface Page {
@@ -109,7 +110,11 @@ export interface Repos {
   tokens: TokenRepo;
   audit: AuditRepo;
   changes: ChangeRepo;
+  keyring: KeyringRepo;
+  secrets: SecretsRepo;
 }
+
+export type { KeyringRecord, KeyringRepo, RootKeyRecord, SecretListFilter, SecretRecord, SecretRef, SecretSummary, SecretVersionPatch, SecretVersionRecord, SecretsRepo } from './vault-store.ts';
 
 /** Receives the changes other nodes announce. */
 export interface ChangeListener {

@@ -23,6 +23,7 @@ import { Journal, JournaledMap, JournaledSet } from './journal.ts';
 import { NO_ANNOUNCE, NO_WATCH } from '../shared/no-change-feed.ts';
 import { eventTimeMs, transactionEnded } from '../shared/records.ts';
 import { clampLimit } from '../shared/rows.ts';
+import { createVaultState, makeMemoryVaultRepos, type VaultState } from './vault-repos.ts';
 
 interface StoredEvent {
   stored: StoredAuditEvent;
@@ -42,12 +43,14 @@ interface State {
   eventIds: Set<string>;
   /** Per workspace, checkpoints by tree size. */
   checkpoints: Map<string, Map<number, AuditCheckpoint>>;
+  vault: VaultState;
   journal: Journal;
 }
 
 function emptyState(j: Journal): State {
+  const workspaces = new JournaledMap<string, Workspace>(j);
   return {
-    workspaces: new JournaledMap(j),
+    workspaces,
     keys: new JournaledMap(j),
     keyIdByHash: new JournaledMap(j),
     tokens: new JournaledMap(j),
@@ -56,6 +59,7 @@ function emptyState(j: Journal): State {
     events: new JournaledMap(j),
     eventIds: new JournaledSet(j),
     checkpoints: new JournaledMap(j),
+    vault: createVaultState(j, (id) => workspaces.has(id)),
     journal: j,
   };
 }
@@ -264,7 +268,7 @@ function makeRepos(exec: Exec): Repos {
       ),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))) };
 }
 
 /**

@@ -20,6 +20,7 @@ import {
 } from '../shared/rows.ts';
 import { mapPgError, storeUnavailable } from './postgres-errors.ts';
 import { migratePostgres } from './postgres-migrate.ts';
+import { makePostgresVaultRepos } from './vault-repos.ts';
 
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// connection URL. */
@@ -375,7 +376,7 @@ function makeRepos(run: Run, channel: string): Repos {
     },
   };
 
-  return { workspaces, keys, tokens, audit, changes };
+  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run) };
 }
 
 /** A client whose connection failed must not go back to the pool; release(err) destroys it. */

@@ -1,3 +1,4 @@
+import { NO_ENFORCEMENT, type KeyEnforcement } from '../../core/model.ts';
 import type { Environment } from '../../core/keys/key-format.ts';
 import type {
   AdminTokenRecord,
@@ -117,7 +118,7 @@ export function keyFromRow(row: KeyRow, json: JsonDecoder): ApiKeyRecord {
     revokedAt: row.revoked_at,
     revokeReason: row.revoke_reason,
     suspendedAt: row.suspended_at,
-    enforcement: json(row.enforcement) as ApiKeyRecord['enforcement'],
+    enforcement: { ...NO_ENFORCEMENT, ...(json(row.enforcement) as Partial<KeyEnforcement>) },
   };
 }
 

@@ -20,6 +20,7 @@ import {
   type WorkspaceRow,
 } from '../shared/rows.ts';
 import { migrateSqlite } from './sqlite-migrate.ts';
+import { makeSqliteVaultRepos, prepareVaultStatements, type VaultStatements } from './vault-repos.ts';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for a private in-memory database. */
@@ -180,6 +181,7 @@ function patchParams(workspaceId: string, id: string, patch: ApiKeyPatch): Param
 
 function makeRepos(
   s: Statements,
+  vs: VaultStatements,
   keyList: (sql: string) => Statement<[Params], KeyRow>,
   eventList: (sql: string) => Statement<[Params], EventRow>,
   exec: Exec,
@@ -386,7 +388,7 @@ function makeRepos(
     workspacesNeedingCheckpoint: () => exec(() => s.workspacesNeedingCheckpoint.all().map((r) => r.workspace_id)),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec) };
 }
 
 /**
@@ -401,6 +403,7 @@ function makeRepos(
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const db = new Database(opts.path);
   let s: Statements;
+  let vs: VaultStatements;
   let keyList: (sql: string) => Statement<[Params], KeyRow>;
   let eventList: (sql: string) => Statement<[Params], EventRow>;
   try {
@@ -410,6 +413,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrateSqlite(db);
     s = prepareStatements(db);
+    vs = prepareVaultStatements(db);
     keyList = statementCache<KeyRow>(db);
     eventList = statementCache<EventRow>(db);
   } catch (err) {
@@ -422,7 +426,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (!db.open) throw new Error('sqlite store is closed');
     return op();
   };
-  const direct = makeRepos(s, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
+  const direct = makeRepos(s, vs, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
 
   return {
     kind: 'sqlite',
@@ -431,7 +435,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       mutex.run(async () => {
         run(() => s.begin.run());
         let active = true;
-        const tx = makeRepos(s, keyList, eventList, async (op) => {
+        const tx = makeRepos(s, vs, keyList, eventList, async (op) => {
           if (!active) throw transactionEnded();
           return run(op);
         });

@@ -3,7 +3,7 @@ import type { RouteModule } from '../../app-types.ts';
 import { authOf } from '../../plugins/auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
-import { EnvironmentSchema, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, Signing, TtlSeconds } from './keys-schemas.ts';
+import { Credits, EnvironmentSchema, RateLimits, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, Signing, TtlSeconds } from './keys-schemas.ts';
 
 const Body = Type.Object(
   {
@@ -16,6 +16,8 @@ const Body = Type.Object(
     metadata: Type.Optional(Metadata),
     ownerId: Type.Optional(OwnerId),
     signing: Type.Optional(Signing),
+    rateLimits: Type.Optional(RateLimits),
+    credits: Type.Optional(Credits),
   },
   { additionalProperties: false },
 );

@@ -17,3 +17,22 @@ export const Signing = Type.Object(
   },
   { additionalProperties: false, description: 'Require requests signed by the consumer (X-Clavis-Timestamp, X-Clavis-Nonce, X-Clavis-Signature)' },
 );
+export const RateLimits = Type.Array(
+  Type.Object(
+    {
+      name: Type.String({ pattern: '^[a-z0-9-]{1,32}$', description: 'Shown to clients in the RateLimit headers' }),
+      algorithm: Type.Union([Type.Literal('sliding-window'), Type.Literal('token-bucket')]),
+      limit: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Requests per window (sliding window) or bucket size (token bucket)' }),
+      windowSeconds: Type.Integer({ minimum: 1, maximum: 2_592_000 }),
+    },
+    { additionalProperties: false },
+  ),
+  { maxItems: 5, description: 'Named limits; every one must admit a request (RATE_LIMITED otherwise)' },
+);
+export const Credits = Type.Object(
+  {
+    quota: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }),
+    refill: Type.Union([Type.Literal('daily'), Type.Literal('monthly'), Type.Literal('none')], { description: 'Back to quota at 00:00 UTC daily, on the 1st monthly, or never' }),
+  },
+  { additionalProperties: false, description: 'Credits consumed per request (QUOTA_EXCEEDED when spent)' },
+);

@@ -3,10 +3,10 @@ import type { RouteModule } from '../../app-types.ts';
 import { authOf } from '../../plugins/auth.ts';
 import { IdParam, errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
-import { ExpiresAt, IpAllowlist, Metadata, Name, Scopes, Signing } from './keys-schemas.ts';
+import { Credits, ExpiresAt, RateLimits, IpAllowlist, Metadata, Name, Scopes, Signing } from './keys-schemas.ts';
 
 const Body = Type.Object(
-  { name: Type.Optional(Name), scopes: Type.Optional(Scopes), ipAllowlist: Type.Optional(IpAllowlist), metadata: Type.Optional(Metadata), expiresAt: Type.Optional(ExpiresAt), signing: Type.Optional(Type.Union([Signing, Type.Null()])) },
+  { name: Type.Optional(Name), scopes: Type.Optional(Scopes), ipAllowlist: Type.Optional(IpAllowlist), metadata: Type.Optional(Metadata), expiresAt: Type.Optional(ExpiresAt), signing: Type.Optional(Type.Union([Signing, Type.Null()])), rateLimits: Type.Optional(RateLimits), credits: Type.Optional(Type.Union([Credits, Type.Null()])) },
   { additionalProperties: false, minProperties: 1 },
 );
 

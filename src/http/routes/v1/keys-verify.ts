@@ -9,6 +9,7 @@ import { EnvironmentSchema } from './keys-schemas.ts';
 const Body = Type.Object(
   {
     key: Type.String({ maxLength: 256, description: 'The API key to check' }),
+    cost: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Units this request costs against rate limits and credits (default 1; 0 only reports)' })),
     environment: Type.Optional(EnvironmentSchema),
     scope: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Scope the request needs' })),
     signature: Type.Optional(
@@ -38,6 +39,11 @@ const Result = Type.Object({
   expiresAt: NullableTimestamp,
   ownerId: Type.Union([Type.String(), Type.Null()]),
   metadata: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  rateLimit: Type.Union(
+    [Type.Object({ allowed: Type.Boolean(), refusedBy: Type.Union([Type.String(), Type.Null()]), retryAfter: Type.Union([Type.Integer(), Type.Null()]), limits: Type.Array(Type.Object({ name: Type.String(), limit: Type.Integer(), windowSeconds: Type.Integer(), remaining: Type.Integer(), reset: Type.Integer() })) }), Type.Null()],
+    { description: "The key's rate-limit state after this request (null when it has no limits or the pipeline stopped earlier)" },
+  ),
+  credits: Type.Union([Type.Object({ allowed: Type.Boolean(), quota: Type.Integer(), remaining: Type.Integer(), reset: Type.Union([Type.Integer(), Type.Null()]) }), Type.Null()]),
 });
 
 export const keysVerify: RouteModule = (app, s) => {
@@ -53,7 +59,7 @@ export const keysVerify: RouteModule = (app, s) => {
     },
     handler: async (req) => {
       const b = req.body;
-      const r = await s.verifier.verify({ key: b.key, workspaceId: authOf(req).workspaceId, environment: b.environment, scope: b.scope, ip: b.ip, signed: b.signature });
+      const r = await s.verifier.verify({ key: b.key, workspaceId: authOf(req).workspaceId, environment: b.environment, scope: b.scope, ip: b.ip, signed: b.signature, cost: b.cost });
       const k = r.key;
       return {
         valid: r.valid,
@@ -64,6 +70,8 @@ export const keysVerify: RouteModule = (app, s) => {
         expiresAt: k?.expiresAt == null ? null : new Date(k.expiresAt).toISOString(),
         ownerId: k?.ownerId ?? null,
         metadata: k?.metadata ?? null,
+        rateLimit: r.rateLimit === undefined ? null : { allowed: r.rateLimit.allowed, refusedBy: r.rateLimit.refusedBy, retryAfter: r.rateLimit.retryAfter, limits: r.rateLimit.limits.map((l) => ({ name: l.name, limit: l.limit, windowSeconds: l.windowSeconds, remaining: l.remaining, reset: l.reset })) },
+        credits: r.credits === undefined ? null : { allowed: r.credits.allowed, quota: r.credits.quota, remaining: r.credits.remaining, reset: r.credits.reset },
       };
     },
   });

@@ -1,0 +1,437 @@
+/**
+ * One million keys on SQLite (edge issue: "memory per cached key and cold-start time reported").
+ *
+ * Set-up (untimed for the results): a SQLite store in a temp dir (WAL, synchronous=normal) is
+ * filled with real keys — `generateCredential` (the OS CSPRNG, read 64 KiB at a time),
+ * `hashCredential`, `displayStart` — as records of the shape `KeyService.create` writes (live,
+ * two scopes, expiring, no allowlist, no metadata), inserted through the store port,
+ * `store.transact(tx => tx.keys.insert(record) …)`, 10,000 per transaction. The audit log is
+ * skipped for this bulk fill (a real create also appends a `key.created` event); ids are
+ * counter ids of the production shape. A second process (this file with `--generate`)
+ * generates the keys while this one inserts, and writes them with their hashes to a file in the
+ * temp dir, fixed width, so the measuring process can read them into one Buffer: its JS heap
+ * then holds no million key strings besides what the verifier itself keeps.
+ *
+ * Measured in a fresh child process (this file with `--measure`, run with `--expose-gc`):
+ * - cold start: `openSqliteStore` on the filled file, the `KeyVerifier` as `createServices` wires
+ *   it (cache of the src/config.ts defaults, at least as many entries as keys), and the first
+ *   verify answered. Baseline: a bare
+ *   better-sqlite3 open of the same file, prepare, and one `SELECT * … WHERE hash = ?`.
+ * - cold verify rate: every key verified once (each a cache miss: store read, row to record,
+ *   cache insert), in chunks of 50,000 taking turns with the baseline, a bare
+ *   `SELECT * FROM api_keys WHERE hash = ?` of each key's hash on a second connection to the
+ *   same file.
+ * - memory per cached key: `process.memoryUsage().heapUsed` after `gc()`, before and after that
+ *   pass, divided by the keys it cached. Baseline: bytes per entry of a plain
+ *   `Map<string, string>` holding the same hash → id pairs, read from the same table, measured
+ *   the same way in the same process after the verifier is dropped.
+ * - warm verify rate: verifies from the full cache, keys picked by a stride across all of them,
+ *   against a bare SHA-256 of the same keys (as in verify.bench.ts, which uses 10,000 keys).
+ *
+ * The clock is fixed (bench/lib/setup.ts) so no cache entry expires during the run.
+ * BENCH_MILLION_KEYS=<n> changes the count (default 1,000,000); every line carries `keys`.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { displayStart, generateCredential, hashCredential } from '../src/core/keys/key-format.ts';
+import type { VerifyRequest } from '../src/core/keys/verify.ts';
+import { NO_ENFORCEMENT, type ApiKeyRecord } from '../src/core/model.ts';
+import { ephemeralSigner } from '../src/keyring/local-signer.ts';
+import { createServices } from '../src/services.ts';
+import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.ts';
+import { compare, emit, note, round } from './lib/measure.ts';
+import { BENCH_CACHE, BENCH_POLICY, FIXED_NOW, counterIds, fixedClock, servicesWithWorkspace, tempDir } from './lib/setup.ts';
+
+const KEYS = Number(process.env.BENCH_MILLION_KEYS ?? 1_000_000);
+const TX_BATCH = 10_000;
+const CHUNK = 50_000;
+const SCOPE = 'prices:read';
+/** `clv_live_` + 49 base62 characters. */
+const KEY_LENGTH = 58;
+const HASH_LENGTH = 64;
+/** One record of the keys file: the key, then its SHA-256 hex, no separator. */
+const RECORD = KEY_LENGTH + HASH_LENGTH;
+const EXPIRES_AT = FIXED_NOW + 30 * 86_400_000;
+
+const self = fileURLToPath(import.meta.url);
+const MiB = 1024 * 1024;
+
+function gc(): void {
+  const collect = globalThis.gc;
+  if (collect === undefined) throw new Error('million-keys: the measuring process needs --expose-gc');
+  // Twice: the first pass can leave objects that only the second one finds unreachable.
+  collect();
+  collect();
+}
+
+/** Runs this file in a child process and returns its stdout lines as they come. */
+function child(args: readonly string[], nodeArgs: readonly string[] = []) {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`million-keys ${args[0] ?? ''}: exited with code ${code}, signal ${signal}`))));
+  });
+  // Awaited later; until then a failure must not count as an unhandled rejection.
+  exited.catch(() => undefined);
+  return { proc, lines: createInterface({ input: proc.stdout, crlfDelay: Infinity }), exited };
+}
+
+// ---------------------------------------------------------------------------------------------
+// --generate <count> <file>: keys and hashes to the file, the running count to stdout per batch.
+
+async function generate(count: number, file: string): Promise<void> {
+  let pool = randomBytes(0);
+  let at = 0;
+  const random = (n: number): Buffer => {
+    if (at + n > pool.length) {
+      pool = randomBytes(65_536);
+      at = 0;
+    }
+    at += n;
+    return pool.subarray(at - n, at);
+  };
+  const fd = openSync(file, 'w');
+  try {
+    const buf = Buffer.alloc(TX_BATCH * RECORD);
+    for (let done = 0; done < count; ) {
+      const n = Math.min(TX_BATCH, count - done);
+      for (let k = 0; k < n; k++) {
+        const key = generateCredential(BENCH_POLICY.prefix, 'live', random);
+        if (key.length !== KEY_LENGTH) throw new Error(`unexpected key length ${key.length}`);
+        buf.write(key, k * RECORD, 'latin1');
+        buf.write(hashCredential(key), k * RECORD + KEY_LENGTH, 'latin1');
+      }
+      writeSync(fd, buf, 0, n * RECORD);
+      done += n;
+      process.stdout.write(`${done}\n`);
+      // Let the line go out before the next batch.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --measure <json>: the fresh process that opens the filled store and measures.
+
+interface MeasureInput {
+  dbPath: string;
+  keysPath: string;
+  count: number;
+  workspaceId: string;
+}
+
+interface MeasureOutput {
+  coldStartMs: number;
+  bareColdStartMs: number;
+  processMsAtFirstVerify: number;
+  verifyAllMs: number;
+  bareAllMs: number;
+  chunkVerifyRates: number[];
+  cachedKeys: number;
+  heapBeforeBytes: number;
+  heapAfterBytes: number;
+  rssDeltaBytes: number;
+  externalDeltaBytes: number;
+  bytesPerCachedKey: number;
+  mapEntries: number;
+  mapBytesPerEntry: number;
+  warmOpsPerSec: number;
+  warmN: number;
+  shaOpsPerSec: number;
+  shaN: number;
+}
+
+async function measureVerifier(input: MeasureInput, keys: Buffer) {
+  const keyAt = (i: number): string => keys.toString('latin1', i * RECORD, i * RECORD + KEY_LENGTH);
+  const hashAt = (i: number): string => keys.toString('latin1', i * RECORD + KEY_LENGTH, (i + 1) * RECORD);
+  const request = (i: number): VerifyRequest => ({ key: keyAt(i), workspaceId: input.workspaceId, environment: 'live', scope: SCOPE });
+  const n = input.count;
+
+  // (a) Cold start: nothing of the store or the verifier exists yet in this process.
+  const t0 = performance.now();
+  const store = openSqliteStore({ path: input.dbPath, synchronous: 'normal' });
+  // The production wiring builds the KeyVerifier (with its nonce store and limiter).
+  const { verifier } = createServices({
+    store,
+    signer: ephemeralSigner(),
+    policy: BENCH_POLICY,
+    cache: { ...BENCH_CACHE, maxEntries: Math.max(BENCH_CACHE.maxEntries, n) },
+    clock: fixedClock,
+    auditOrigin: 'bench.clavis.local',
+  });
+  const first = await verifier.verify(request(0));
+  const coldStartMs = performance.now() - t0;
+  const processMsAtFirstVerify = performance.now();
+  if (first.code !== 'VALID') throw new Error(`cold start: the first verify answered ${first.code}`);
+
+  const t1 = performance.now();
+  const bare = new Database(input.dbPath);
+  const select = bare.prepare<[string], unknown>('SELECT * FROM api_keys WHERE hash = ?');
+  const row = select.get(hashAt(n > 1 ? 1 : 0));
+  const bareColdStartMs = performance.now() - t1;
+  if (row === undefined) throw new Error('cold start: the bare select found no row');
+
+  try {
+    gc();
+    const before = process.memoryUsage();
+    const cachedBefore = verifier.cachedKeys;
+
+    // (b) Every key once, chunks taking turns with the bare select.
+    let verifyMs = 0;
+    let bareMs = 0;
+    let invalid = 0;
+    let missing = 0;
+    const chunkVerifyRates: number[] = [];
+    for (let start = 0, c = 0; start < n; start += CHUNK, c++) {
+      const end = Math.min(n, start + CHUNK);
+      const runVerify = async (): Promise<void> => {
+        const s = performance.now();
+        for (let i = start; i < end; i++) {
+          const r = await verifier.verify(request(i));
+          if (r.code !== 'VALID') invalid++;
+        }
+        const ms = performance.now() - s;
+        verifyMs += ms;
+        chunkVerifyRates.push(Math.round(((end - start) / ms) * 1000));
+      };
+      const runBare = (): void => {
+        const s = performance.now();
+        for (let i = start; i < end; i++) if (select.get(hashAt(i)) === undefined) missing++;
+        bareMs += performance.now() - s;
+      };
+      if (c % 2 === 0) {
+        runBare();
+        await runVerify();
+      } else {
+        await runVerify();
+        runBare();
+      }
+      if (c % 4 === 3) note(`million-keys: ${end} keys verified`);
+    }
+    if (invalid > 0 || missing > 0) throw new Error(`cold pass: ${invalid} verify answer(s) not VALID, ${missing} bare select(s) without a row`);
+
+    // (c) Memory of the full cache.
+    gc();
+    const after = process.memoryUsage();
+    const cachedKeys = verifier.cachedKeys;
+    const added = cachedKeys - cachedBefore;
+    if (added < 1) throw new Error('the cold pass cached nothing');
+
+    // (d) Warm verifies across the whole cache (stride 7919, a prime: every key in turn).
+    const pick = (i: number): number => (i * 7919) % n;
+    const { subject: warm, baseline: sha } = await compare(
+      { kind: 'async', op: (i) => verifier.verify(request(pick(i))) },
+      { kind: 'sync', op: (i) => createHash('sha256').update(keyAt(pick(i))).digest('hex') },
+      { warmup: 20_000, iterations: 5_000_000, maxMs: 6000, batch: 500, rounds: 4 },
+    );
+    if (verifier.cachedKeys !== cachedKeys) throw new Error('the warm pass changed the cache size');
+
+    return {
+      coldStartMs,
+      bareColdStartMs,
+      processMsAtFirstVerify,
+      verifyAllMs: verifyMs,
+      bareAllMs: bareMs,
+      chunkVerifyRates,
+      cachedKeys,
+      heapBeforeBytes: before.heapUsed,
+      heapAfterBytes: after.heapUsed,
+      rssDeltaBytes: after.rss - before.rss,
+      externalDeltaBytes: after.external - before.external,
+      bytesPerCachedKey: (after.heapUsed - before.heapUsed) / added,
+      warmOpsPerSec: warm.opsPerSec,
+      warmN: warm.ops,
+      shaOpsPerSec: sha.opsPerSec,
+      shaN: sha.ops,
+    };
+  } finally {
+    bare.close();
+    await store.close();
+  }
+}
+
+/** Bytes per entry of a plain Map<string, string> of the same hash → id pairs. */
+function measureMap(input: MeasureInput): { entries: number; bytesPerEntry: number } {
+  const db = new Database(input.dbPath, { readonly: true });
+  try {
+    const rows = db.prepare<[string], { hash: string; id: string }>('SELECT hash, id FROM api_keys WHERE workspace_id = ?');
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const map = new Map<string, string>();
+    for (const r of rows.iterate(input.workspaceId)) map.set(r.hash, r.id);
+    gc();
+    const after = process.memoryUsage().heapUsed;
+    if (map.size !== input.count) throw new Error(`map baseline: ${map.size} entries, expected ${input.count}`);
+    return { entries: map.size, bytesPerEntry: (after - before) / map.size };
+  } finally {
+    db.close();
+  }
+}
+
+async function measure(input: MeasureInput): Promise<void> {
+  const keys = readFileSync(input.keysPath);
+  if (keys.length !== input.count * RECORD) throw new Error(`keys file: ${keys.length} bytes, expected ${input.count * RECORD}`);
+  const v = await measureVerifier(input, keys);
+  // The verifier, its cache and the store are unreachable now; the map is measured on its own.
+  const m = measureMap(input);
+  const out: MeasureOutput = { ...v, mapEntries: m.entries, mapBytesPerEntry: m.bytesPerEntry };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Default: fill, run the measuring process, emit.
+
+function isMeasureOutput(v: unknown): v is MeasureOutput {
+  return typeof v === 'object' && v !== null && 'bytesPerCachedKey' in v && typeof v.bytesPerCachedKey === 'number';
+}
+
+async function fill(dbPath: string, keysPath: string): Promise<{ workspaceId: string; fillMs: number }> {
+  const t0 = performance.now();
+  const store = openSqliteStore({ path: dbPath, synchronous: 'normal' });
+  try {
+    const { acting } = await servicesWithWorkspace(store, { clock: fixedClock, ids: counterIds() });
+    const ids = counterIds();
+    const gen = child(['--generate', String(KEYS), keysPath]);
+    const fd = openSync(keysPath, 'r');
+    try {
+      const buf = Buffer.alloc(TX_BATCH * RECORD);
+      let inserted = 0;
+      for await (const line of gen.lines) {
+        const ready = Number(line);
+        while (inserted < ready) {
+          const n = Math.min(TX_BATCH, ready - inserted);
+          if (readSync(fd, buf, 0, n * RECORD, inserted * RECORD) !== n * RECORD) throw new Error('keys file: short read');
+          const records: ApiKeyRecord[] = [];
+          for (let k = 0; k < n; k++) {
+            const key = buf.toString('latin1', k * RECORD, k * RECORD + KEY_LENGTH);
+            records.push({
+              id: ids('key'),
+              workspaceId: acting.workspaceId,
+              name: `bulk-${inserted + k}`,
+              environment: 'live',
+              start: displayStart(key),
+              hash: buf.toString('latin1', k * RECORD + KEY_LENGTH, (k + 1) * RECORD),
+              scopes: [SCOPE, 'signals:read'],
+              status: 'active',
+              createdAt: FIXED_NOW,
+              updatedAt: FIXED_NOW,
+              expiresAt: EXPIRES_AT,
+              ipAllowlist: [],
+              metadata: {},
+              ownerId: null,
+              replacesId: null,
+              replacedById: null,
+              revokedAt: null,
+              revokeReason: null,
+              suspendedAt: null,
+              enforcement: NO_ENFORCEMENT,
+            });
+          }
+          await store.transact(async (tx) => {
+            for (const r of records) await tx.keys.insert(r);
+          });
+          inserted += n;
+          if (inserted % 200_000 === 0) note(`million-keys: ${inserted} keys inserted (${Math.round((performance.now() - t0) / 1000)} s)`);
+        }
+      }
+      await gen.exited;
+      if (inserted !== KEYS) throw new Error(`fill: inserted ${inserted} keys, expected ${KEYS}`);
+    } finally {
+      closeSync(fd);
+      if (gen.proc.exitCode === null && gen.proc.signalCode === null) gen.proc.kill('SIGKILL');
+    }
+    return { workspaceId: acting.workspaceId, fillMs: performance.now() - t0 };
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!Number.isSafeInteger(KEYS) || KEYS < 2) throw new RangeError('BENCH_MILLION_KEYS must be an integer of at least 2');
+  const label = KEYS === 1_000_000 ? '1m' : String(KEYS);
+  const tmp = tempDir();
+  try {
+    const dbPath = join(tmp.dir, 'clavis.db');
+    const keysPath = join(tmp.dir, 'keys.bin');
+    note(`million-keys: filling ${KEYS} keys (SQLite, synchronous=normal, ${TX_BATCH} inserts per transaction, no audit events)`);
+    const { workspaceId, fillMs } = await fill(dbPath, keysPath);
+    const dbBytes = statSync(dbPath).size + (statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0);
+    note(`million-keys: filled in ${Math.round(fillMs / 1000)} s, ${Math.round(dbBytes / MiB)} MiB; measuring in a fresh process`);
+
+    const input: MeasureInput = { dbPath, keysPath, count: KEYS, workspaceId };
+    const m = child(['--measure', JSON.stringify(input)], ['--expose-gc']);
+    const out: string[] = [];
+    for await (const line of m.lines) out.push(line);
+    await m.exited;
+    const parsed: unknown = JSON.parse(out.join('\n'));
+    if (!isMeasureOutput(parsed)) throw new Error('million-keys: the measuring process printed no result');
+    const r = parsed;
+
+    const common = { keys: KEYS, auditLogged: false, fillMs: Math.round(fillMs), fillKeysPerSec: Math.round(KEYS / (fillMs / 1000)), dbBytes };
+    emit({
+      name: `keys.${label}.cold-start.sqlite`,
+      unit: 'ms',
+      value: r.coldStartMs,
+      baseline: { name: 'sqlite-bare-open+select-by-hash', value: r.bareColdStartMs },
+      n: 1,
+      ...common,
+      processMsAtFirstVerify: round(r.processMsAtFirstVerify, 4),
+    });
+    emit({
+      name: `keys.${label}.verify.cold-cache.sqlite`,
+      unit: 'ops/s',
+      value: KEYS / (r.verifyAllMs / 1000),
+      baseline: { name: 'sqlite-bare-select-by-hash', value: KEYS / (r.bareAllMs / 1000) },
+      n: KEYS,
+      baselineN: KEYS,
+      ...common,
+      verifyAllMs: Math.round(r.verifyAllMs),
+      baselineAllMs: Math.round(r.bareAllMs),
+      chunkRatesMin: Math.min(...r.chunkVerifyRates),
+      chunkRatesMax: Math.max(...r.chunkVerifyRates),
+    });
+    emit({
+      name: `keys.${label}.memory.per-cached-key`,
+      unit: 'bytes',
+      value: r.bytesPerCachedKey,
+      baseline: { name: 'map-string-string-hash-to-id', value: r.mapBytesPerEntry },
+      n: r.cachedKeys,
+      baselineN: r.mapEntries,
+      ...common,
+      heapBeforeMiB: round(r.heapBeforeBytes / MiB, 4),
+      heapAfterMiB: round(r.heapAfterBytes / MiB, 4),
+      rssDeltaMiB: round(r.rssDeltaBytes / MiB, 4),
+      externalDeltaMiB: round(r.externalDeltaBytes / MiB, 4),
+      mapMiB: round((r.mapBytesPerEntry * r.mapEntries) / MiB, 4),
+    });
+    emit({
+      name: `keys.${label}.verify.warm-cache`,
+      unit: 'ops/s',
+      value: r.warmOpsPerSec,
+      baseline: { name: 'sha256-hex-of-key', value: r.shaOpsPerSec },
+      n: r.warmN,
+      baselineN: r.shaN,
+      keys: KEYS,
+      cachedKeys: r.cachedKeys,
+      nsPerOp: round(1e9 / r.warmOpsPerSec, 4),
+      baselineNsPerOp: round(1e9 / r.shaOpsPerSec, 4),
+    });
+  } finally {
+    tmp.remove();
+  }
+}
+
+const mode = process.argv[2];
+if (mode === '--generate') await generate(Number(process.argv[3]), String(process.argv[4]));
+else if (mode === '--measure') {
+  const input: unknown = JSON.parse(String(process.argv[3]));
+  if (typeof input !== 'object' || input === null || !('dbPath' in input) || !('keysPath' in input)) throw new Error('--measure needs its input as JSON');
+  await measure(input as MeasureInput);
+} else await main();
