@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LEAK_POLICIES, type LeakPolicy } from './scan/leaks/leak-report.ts';
 import { parseLeakPublicKeys } from './scan/leaks/leak-signature.ts';
+import { parseCidr } from './core/keys/ip-allowlist.ts';
 import type { KeyObject } from 'node:crypto';
+import type { KeyProviderSettings } from './keyring/settings.ts';
 
 /**
  * One schema for every setting, parsed once at start; docs/reference/config.md is generated from
@@ -42,7 +44,27 @@ export const SETTINGS = {
   CLAVIS_CACHE_MAX_ENTRIES: { description: 'Most keys held in the verify cache.', default: '1000000', schema: z.coerce.number().int().min(0) },
   CLAVIS_AUDIT_ORIGIN: { description: 'Origin line of signed audit checkpoints; each workspace log is `<origin>/<workspace id>`.', default: 'clavis.local', schema: z.string().regex(/^[^\s]+$/, 'no white space') },
   CLAVIS_AUDIT_CHECKPOINT_INTERVAL_SECONDS: { description: 'How often each grown audit log gets a signed checkpoint (0 turns the timer off; exports still checkpoint).', default: '60', schema: seconds },
-  CLAVIS_AUDIT_SIGNING_KEY_FILE: { description: 'PEM Ed25519 private key that signs checkpoints; created (mode 0600) when missing. Default `<data dir>/audit-signing-key.pem`. Nodes sharing a database must share this key.', schema: z.string().min(1).optional() },
+  CLAVIS_AUDIT_SIGNING_KEY_FILE: { description: 'PEM Ed25519 private key that signs checkpoints instead of the key provider (created, mode 0600, when set and missing). Unset: the key provider signs, except in data folders that already have `<data dir>/audit-signing-key.pem`, which keep signing with it. Nodes sharing a database must share this key.', schema: z.string().min(1).optional() },
+  CLAVIS_KEY_PROVIDER: { description: 'Where the master keys live: `local` (a root key sealed by CLAVIS_MASTER_PASSPHRASE through scrypt, kept in the database), `pkcs11` (an HSM: non-extractable AES-256 and Ed25519 keys on a token), or `vault-transit` (HashiCorp Vault or OpenBao transit engine).', default: 'local', schema: z.enum(['local', 'pkcs11', 'vault-transit']) },
+  CLAVIS_MASTER_PASSPHRASE: { description: 'Passphrase that seals the local keyring (scrypt). Without it (and without CLAVIS_MASTER_PASSPHRASE_FILE) a first start makes a development root key file instead, and says so. A wrong one starts the server sealed.', schema: z.string().min(1).optional() },
+  CLAVIS_MASTER_PASSPHRASE_FILE: { description: 'File holding the local keyring passphrase (one line). Read again on every unseal attempt, so fixing the file unseals a sealed server without a restart.', schema: z.string().min(1).optional() },
+  CLAVIS_ROOT_KEY_FILE: { description: 'Development only: the generated root key that seals the local keyring when no passphrase is set (mode 0600). Default `<data dir>/root-key`.', schema: z.string().min(1).optional() },
+  CLAVIS_KEYRING_KDF_COST: { description: 'scrypt cost of a new local keyring, as log2 N (r = 8, p = 1); 17 takes about 128 MiB and a few hundred ms once per start.', default: '17', schema: z.coerce.number().int().min(14).max(22) },
+  CLAVIS_UNSEAL_RETRY_SECONDS: { description: 'How often a sealed server tries again to open its key provider (provider back, token inserted, PIN or passphrase file fixed).', default: '5', schema: z.coerce.number().int().min(1).max(3600) },
+  CLAVIS_PKCS11_MODULE: { description: 'PKCS#11 module path (CLAVIS_KEY_PROVIDER=pkcs11), e.g. `/usr/lib/softhsm/libsofthsm2.so`.', schema: z.string().min(1).optional() },
+  CLAVIS_PKCS11_TOKEN_LABEL: { description: 'Label of the token holding the keys; or give CLAVIS_PKCS11_SLOT.', schema: z.string().min(1).optional() },
+  CLAVIS_PKCS11_SLOT: { description: 'Slot id of the token, when it is not chosen by label.', schema: z.coerce.number().int().min(0).optional() },
+  CLAVIS_PKCS11_PIN: { description: 'User PIN of the token. A wrong PIN starts the server sealed.', schema: z.string().min(1).optional() },
+  CLAVIS_PKCS11_PIN_FILE: { description: 'File holding the user PIN; read again on every unseal attempt.', schema: z.string().min(1).optional() },
+  CLAVIS_PKCS11_KEY_LABEL: { description: 'Label prefix of the objects Clavis makes on the token: `<label>-root-v<N>` (AES-256) and `<label>-audit` (Ed25519).', default: 'clavis', schema: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'letters, digits, . _ - (at most 32)') },
+  CLAVIS_VAULT_ADDR: { description: 'Vault (or OpenBao) address for CLAVIS_KEY_PROVIDER=vault-transit, e.g. `https://vault.internal:8200`.', schema: z.string().regex(/^https?:\/\//, 'must be an http(s):// URL').optional() },
+  CLAVIS_VAULT_TOKEN: { description: 'Vault token allowed to use the transit keys (encrypt, decrypt, sign, rotate, read).', schema: z.string().min(1).optional() },
+  CLAVIS_VAULT_TOKEN_FILE: { description: 'File holding the Vault token (an agent sink); read again on every unseal attempt.', schema: z.string().min(1).optional() },
+  CLAVIS_VAULT_NAMESPACE: { description: 'Vault Enterprise namespace, if any.', schema: z.string().min(1).optional() },
+  CLAVIS_VAULT_TRANSIT_MOUNT: { description: 'Mount path of the transit engine.', default: 'transit', schema: z.string().regex(/^[A-Za-z0-9_.\/-]+$/, 'a mount path') },
+  CLAVIS_VAULT_TRANSIT_KEY: { description: 'Transit key (aes256-gcm96) whose versions are the root key versions; created when missing.', default: 'clavis-root', schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a key name') },
+  CLAVIS_VAULT_SIGNING_KEY: { description: 'Transit key (ed25519) that signs audit checkpoints; created when missing.', default: 'clavis-audit', schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a key name') },
+  CLAVIS_SECRETS_MAX_VERSIONS: { description: 'Versions kept per secret; writing one more removes the oldest with its data key.', default: '10', schema: z.coerce.number().int().min(1).max(1000) },
   CLAVIS_BODY_LIMIT_BYTES: { description: 'Largest request body accepted.', default: '65536', schema: z.coerce.number().int().min(1024) },
   CLAVIS_LOG_LEVEL: { description: 'pino log level.', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
   CLAVIS_LEAK_REPORT_PUBLIC_KEYS: {
@@ -60,6 +82,37 @@ export const SETTINGS = {
       .optional(),
   },
   CLAVIS_LEAK_POLICY: { description: 'What a signed leak report does to a reported key that still works: `revoke`, `suspend`, or `notify` (an audit event `key.leak_reported` only). Per-workspace policies are not there yet.', default: 'revoke', schema: z.enum(LEAK_POLICIES) },
+  CLAVIS_GATEWAY_UPSTREAM: {
+    description: 'http:// or https:// URL of the API the gateway protects (a path is prefixed to every request). With CLAVIS_GATEWAY_ROUTES_FILE, `npm start` also runs the gateway beside the admin API; `clavis gateway --upstream` overrides it. See docs/guides/gateway.md.',
+    schema: z
+      .string()
+      .refine((v) => {
+        try {
+          const u = new URL(v);
+          return (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+        } catch {
+          return false;
+        }
+      }, 'must be an http:// or https:// URL without query, fragment or credentials')
+      .optional(),
+  },
+  CLAVIS_GATEWAY_ROUTES_FILE: { description: 'JSON route file of the gateway: which method and path patterns it forwards and the scope each needs; a request matching no route is refused (docs/guides/gateway.md).', schema: z.string().min(1).optional() },
+  CLAVIS_GATEWAY_PORT: { description: 'TCP port of the gateway (0 picks a free one). It listens on CLAVIS_HOST, with TLS when CLAVIS_TLS_CERT_FILE is set.', default: '8421', schema: z.coerce.number().int().min(0).max(65535) },
+  CLAVIS_GATEWAY_TRUST_PROXY: {
+    description: 'Comma-separated addresses or CIDR ranges of proxies in front of the gateway whose X-Forwarded-For it believes when checking a key\'s IP allowlist. Unset: the client address is the socket peer and X-Forwarded-For is ignored.',
+    schema: z
+      .string()
+      .transform((v, ctx) => {
+        const entries = v.split(',').map((e) => e.trim()).filter((e) => e !== '');
+        const bad = entries.filter((e) => parseCidr(e) === null);
+        if (bad.length > 0) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not an IP address or CIDR range: ${bad.join(', ')}` });
+          return z.NEVER;
+        }
+        return entries;
+      })
+      .optional(),
+  },
 } satisfies Record<string, Setting>;
 
 type Settings = typeof SETTINGS;
@@ -84,6 +137,13 @@ export interface Config {
   bodyLimitBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   leakReports: { publicKeys: ReadonlyMap<string, KeyObject>; policy: LeakPolicy };
+  keyProvider: KeyProviderSettings;
+  /** Whether CLAVIS_AUDIT_SIGNING_KEY_FILE was set explicitly (then that PEM file keeps signing). */
+  auditSigningKeyFileSet: boolean;
+  unsealRetrySeconds: number;
+  secretsMaxVersions: number;
+  /** The gateway (CLAVIS_GATEWAY_*), when an upstream and a route file are set. */
+  gateway: { upstream: string; routesFile: string; port: number; trustProxy: string[] } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -117,8 +177,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (tlsGiven === 0 && !r.CLAVIS_ALLOW_PLAIN_HTTP && !LOOPBACK.test(r.CLAVIS_HOST)) {
     problems.push(`CLAVIS_HOST=${r.CLAVIS_HOST} is not loopback: give CLAVIS_TLS_CERT_FILE and CLAVIS_TLS_KEY_FILE, or set CLAVIS_ALLOW_PLAIN_HTTP=true if a TLS proxy stands in front`);
   }
+  if ((r.CLAVIS_GATEWAY_UPSTREAM === undefined) !== (r.CLAVIS_GATEWAY_ROUTES_FILE === undefined)) problems.push('CLAVIS_GATEWAY_UPSTREAM and CLAVIS_GATEWAY_ROUTES_FILE go together');
+  if (r.CLAVIS_KEY_PROVIDER === 'pkcs11') {
+    if (r.CLAVIS_PKCS11_MODULE === undefined) problems.push('CLAVIS_KEY_PROVIDER=pkcs11 needs CLAVIS_PKCS11_MODULE');
+    if (r.CLAVIS_PKCS11_TOKEN_LABEL === undefined && r.CLAVIS_PKCS11_SLOT === undefined) problems.push('CLAVIS_KEY_PROVIDER=pkcs11 needs CLAVIS_PKCS11_TOKEN_LABEL or CLAVIS_PKCS11_SLOT');
+    if (r.CLAVIS_PKCS11_PIN === undefined && r.CLAVIS_PKCS11_PIN_FILE === undefined) problems.push('CLAVIS_KEY_PROVIDER=pkcs11 needs CLAVIS_PKCS11_PIN or CLAVIS_PKCS11_PIN_FILE');
+  }
+  if (r.CLAVIS_KEY_PROVIDER === 'vault-transit') {
+    if (r.CLAVIS_VAULT_ADDR === undefined) problems.push('CLAVIS_KEY_PROVIDER=vault-transit needs CLAVIS_VAULT_ADDR');
+    if (r.CLAVIS_VAULT_TOKEN === undefined && r.CLAVIS_VAULT_TOKEN_FILE === undefined) problems.push('CLAVIS_KEY_PROVIDER=vault-transit needs CLAVIS_VAULT_TOKEN or CLAVIS_VAULT_TOKEN_FILE');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = resolve(r.CLAVIS_DATA_DIR);
+  const keyProvider = keyProviderSettings(r, dataDir);
   return {
     host: r.CLAVIS_HOST,
     port: r.CLAVIS_PORT,
@@ -146,7 +217,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bodyLimitBytes: r.CLAVIS_BODY_LIMIT_BYTES,
     logLevel: r.CLAVIS_LOG_LEVEL,
     leakReports: { publicKeys: r.CLAVIS_LEAK_REPORT_PUBLIC_KEYS ?? new Map<string, KeyObject>(), policy: r.CLAVIS_LEAK_POLICY },
+    keyProvider,
+    auditSigningKeyFileSet: r.CLAVIS_AUDIT_SIGNING_KEY_FILE !== undefined,
+    unsealRetrySeconds: r.CLAVIS_UNSEAL_RETRY_SECONDS,
+    secretsMaxVersions: r.CLAVIS_SECRETS_MAX_VERSIONS,
+    gateway:
+      r.CLAVIS_GATEWAY_UPSTREAM !== undefined && r.CLAVIS_GATEWAY_ROUTES_FILE !== undefined
+        ? { upstream: r.CLAVIS_GATEWAY_UPSTREAM, routesFile: resolve(r.CLAVIS_GATEWAY_ROUTES_FILE), port: r.CLAVIS_GATEWAY_PORT, trustProxy: r.CLAVIS_GATEWAY_TRUST_PROXY ?? [] }
+        : undefined,
   };
+}
+
+/** The key provider part of the configuration (only the settings of the chosen provider). */
+function keyProviderSettings(r: Raw, dataDir: string): KeyProviderSettings {
+  const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  if (r.CLAVIS_KEY_PROVIDER === 'pkcs11') {
+    return { kind: 'pkcs11', module: r.CLAVIS_PKCS11_MODULE ?? '', keyLabel: r.CLAVIS_PKCS11_KEY_LABEL, ...optional('tokenLabel', r.CLAVIS_PKCS11_TOKEN_LABEL), ...optional('slot', r.CLAVIS_PKCS11_SLOT), ...optional('pin', r.CLAVIS_PKCS11_PIN), ...optional('pinFile', r.CLAVIS_PKCS11_PIN_FILE) };
+  }
+  if (r.CLAVIS_KEY_PROVIDER === 'vault-transit') {
+    return { kind: 'vault-transit', address: r.CLAVIS_VAULT_ADDR ?? '', mount: r.CLAVIS_VAULT_TRANSIT_MOUNT, keyName: r.CLAVIS_VAULT_TRANSIT_KEY, signingKeyName: r.CLAVIS_VAULT_SIGNING_KEY, ...optional('token', r.CLAVIS_VAULT_TOKEN), ...optional('tokenFile', r.CLAVIS_VAULT_TOKEN_FILE), ...optional('namespace', r.CLAVIS_VAULT_NAMESPACE) };
+  }
+  return { kind: 'local', rootKeyFile: resolve(r.CLAVIS_ROOT_KEY_FILE ?? `${dataDir}/root-key`), kdfLogN: r.CLAVIS_KEYRING_KDF_COST, ...optional('passphrase', r.CLAVIS_MASTER_PASSPHRASE), ...optional('passphraseFile', r.CLAVIS_MASTER_PASSPHRASE_FILE) };
 }
 
 /** The Markdown reference of every setting, generated from SETTINGS. */

@@ -1,13 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { RoutesFileError, loadRoutesFile, type RouteTable } from './gateway/routes-file.ts';
+import { startGateway, type RunningGateway } from './gateway/start-gateway.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
-import { openLocalSigner } from './keyring/local-signer.ts';
-import { createServices } from './services.ts';
-import { createMemoryLimiter, createMemoryNonceStore } from './storage/memory/memory-limiter.ts';
-import { openRedisLimiter } from './storage/redis/redis-limiter.ts';
-import { openStore } from './storage/open-store.ts';
+import { listeningPort, openServerState, readTls, serverUrls, sqlitePath } from './server-setup.ts';
 
 /** Where the first admin token is written; the file is the only place it ever appears. */
 export function adminTokenPath(config: Config): string {
@@ -15,49 +13,29 @@ export function adminTokenPath(config: Config): string {
 }
 
 /**
- * Start-up: config, store, services, first-run bootstrap, listen; and a clean shut-down on
- * SIGINT/SIGTERM (stop accepting, finish in-flight requests, checkpoint, close the store).
+ * Start-up: config, store, services, first-run bootstrap, listen (and the gateway beside the
+ * admin API when CLAVIS_GATEWAY_UPSTREAM is set); and a clean shut-down on SIGINT/SIGTERM (stop
+ * accepting, finish in-flight requests, checkpoint, close the store).
  */
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
   let config: Config;
+  let routes: RouteTable | undefined;
   try {
     config = loadConfig(env);
+    if (config.gateway !== undefined) routes = loadRoutesFile(config.gateway.routesFile);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof RoutesFileError) {
       process.stderr.write(`clavis: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
   }
   const log = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: join(config.dataDir, 'clavis.db'), sqliteSynchronous: config.sqliteSynchronous });
-  const signer = openLocalSigner(config.audit.signingKeyFile);
-  // Rate limits, credits and replay nonces: shared through Redis when several nodes verify.
-  const edge = config.redisUrl === undefined ? { limiter: createMemoryLimiter(), nonces: createMemoryNonceStore() } : await openRedisLimiter({ url: config.redisUrl });
-  const services = createServices({
-    store,
-    signer,
-    auditOrigin: config.audit.origin,
-    cache: config.cache,
-    policy: {
-      prefix: config.keyPrefix,
-      maxTtlMs: {
-        live: config.maxTtlSeconds.live * 1000,
-        test: config.maxTtlSeconds.test === null ? null : config.maxTtlSeconds.test * 1000,
-        dev: config.maxTtlSeconds.dev === null ? null : config.maxTtlSeconds.dev * 1000,
-      },
-      defaultGraceMs: config.rotationGraceSeconds * 1000,
-      highRisk: config.highRisk,
-    },
-    ...edge,
-    signatureWindowMs: config.signatureWindowMs,
-    leaks: config.leakReports,
-  });
-
-  // Other nodes announce revocations and changes through the store; until the feed is up the
-  // caches would be blind to them, so this comes before the server accepts traffic.
-  const watch = await store.watch(services.changeListener);
+  // The change feed is subscribed in there, before the server accepts traffic: other nodes
+  // announce revocations and changes through the store, and until the feed is up the caches
+  // would be blind to them.
+  const state = await openServerState(config);
+  const { store, services } = state;
   const boot = await services.workspaces.bootstrap();
   const tokenFile = adminTokenPath(config);
   if (boot !== null) {
@@ -65,19 +43,20 @@ export async function main(env: Record<string, string | undefined> = process.env
     log.info({ workspaceId: boot.workspace.id, tokenId: boot.ownerToken.record.id, file: tokenFile }, 'first start: created the operator workspace and its owner admin token');
   }
 
-  const https = config.tls === undefined ? undefined : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
-  const app = await buildApp({ services, logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, bodyLimitBytes: config.bodyLimitBytes, https });
+  const https = readTls(config);
+  const logger = { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const app = await buildApp({ services, logger, bodyLimitBytes: config.bodyLimitBytes, https });
   await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  // A wildcard address is where the server listens, not where a client should connect.
-  const scheme = https === undefined ? 'http' : 'https';
-  const urlOf = (h: string): string => `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
-  const url = urlOf(config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host);
+  const urls = serverUrls(config.host, listeningPort(app.server, config.port), https === undefined ? 'http' : 'https');
+  const url = urls.connect;
+  let gateway: RunningGateway | undefined;
+  if (config.gateway !== undefined && routes !== undefined) gateway = await startGateway({ config, gateway: config.gateway, routes, services, verify: true, https, logger });
   const lines = [
-    `Clavis is listening on ${urlOf(config.host)} (store: ${store.kind}${store.kind === 'sqlite' ? `, ${join(config.dataDir, 'clavis.db')}` : ''})`,
+    `Clavis is listening on ${urls.listen} (store: ${store.kind}${store.kind === 'sqlite' ? `, ${sqlitePath(config)}` : ''})`,
     `API docs: ${url}/docs   OpenAPI: ${url}/openapi.json`,
     boot !== null ? `First start: the owner admin token was written to ${tokenFile} (mode 0600). It is not shown anywhere else.` : `Admin token of the first start: ${tokenFile} (if you kept it)`,
+    ...(gateway === undefined ? [] : [gateway.line]),
+    state.keyring.line(),
     `Try: CLAVIS_URL=${url} CLAVIS_TOKEN=$(cat ${tokenFile}) npx clavis keys list`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -98,12 +77,10 @@ export async function main(env: Record<string, string | undefined> = process.env
     if (timer !== undefined) clearInterval(timer);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    app
-      .close()
+    (gateway === undefined ? Promise.resolve() : gateway.app.close())
+      .then(() => app.close())
       .then(() => services.audit.checkpointAll())
-      .then(() => watch.close())
-      .then(() => edge.limiter.close())
-      .then(() => store.close())
+      .then(() => state.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         log.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');

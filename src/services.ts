@@ -9,6 +9,9 @@ import type { LimiterStore, NonceStore } from './core/ports/limiter.ts';
 import type { CheckpointSigner } from './core/ports/signer.ts';
 import type { ChangeListener, Store } from './core/ports/store.ts';
 import { WorkspaceService } from './core/workspaces/workspace-service.ts';
+import { Keyring } from './core/vault/keyring.ts';
+import { KeyringAdmin } from './core/vault/keyring-admin.ts';
+import { SecretsService } from './core/vault/secrets-service.ts';
 import { LeakReportService, type LeakPolicy } from './scan/leaks/leak-report.ts';
 import type { CompromisePlaybook } from './scan/compromise-playbook.ts';
 import type { KeyObject } from 'node:crypto';
@@ -30,6 +33,12 @@ export interface ServiceOptions {
   signatureWindowMs?: number;
   /** Leak reports (POST /v1/leaks): reporter keys and policy. Default: off (no keys), policy revoke. */
   leaks?: { publicKeys: ReadonlyMap<string, KeyObject>; policy: LeakPolicy; playbook?: CompromisePlaybook };
+  /** The master keyring (sealed or unsealed). Default: a sealed one, so secrets answer SEALED. */
+  keyring?: Keyring;
+  /** Unseals with a passphrase given over the API (`POST /v1/keyring/unseal`); absent when the provider takes none. */
+  unseal?: (passphrase: string) => Promise<void>;
+  /** Versions kept per secret; default 10. */
+  secretsMaxVersions?: number;
 }
 
 /** Everything a handler calls; built once per process (or per test). */
@@ -45,6 +54,10 @@ export interface Services {
   leaks: LeakReportService;
   /** Hand to `store.watch`: keeps this node's caches in step with every other node. */
   changeListener: ChangeListener;
+  keyring: Keyring;
+  keyringAdmin: KeyringAdmin;
+  secrets: SecretsService;
+  unseal: ((passphrase: string) => Promise<void>) | null;
 }
 
 /**
@@ -72,5 +85,8 @@ export function createServices(opts: ServiceOptions): Services {
       tokens.setCaching(true);
     },
   };
-  return { store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener };
+  const keyring = opts.keyring ?? new Keyring(clock, 'no key provider is configured');
+  const secrets = new SecretsService({ store: opts.store, keyring, audit, clock, maxVersions: opts.secretsMaxVersions ?? 10 });
+  const keyringAdmin = new KeyringAdmin({ store: opts.store, keyring, audit, clock });
+  return { store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener, keyring, keyringAdmin, secrets, unseal: opts.unseal ?? null };
 }

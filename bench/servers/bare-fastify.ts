@@ -1,7 +1,8 @@
 /**
  * Baseline server of bench/http-verify.bench.ts: a bare Fastify app (no logger, no plugins, no
  * schema) whose `POST /v1/keys/verify` answers a constant JSON object of the same shape and about
- * the same size as Clavis's answer for a valid key. It parses the JSON body like any Fastify
+ * the same size as Clavis's answer for a valid key without rate limits or credits (the benchmark
+ * reports any field that one answer has and the other lacks). It parses the JSON body like any Fastify
  * route, and does nothing else.
  *
  * Run: `node --import tsx bench/servers/bare-fastify.ts`. Listens on 127.0.0.1, a free port, and
@@ -19,6 +20,9 @@ const ANSWER = {
   expiresAt: '2027-01-01T00:00:00.000Z',
   ownerId: null,
   metadata: {},
+  // A key without rate limits or credits answers these as null.
+  rateLimit: null,
+  credits: null,
 } as const;
 
 const app = fastify({ logger: false });

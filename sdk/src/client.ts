@@ -5,10 +5,19 @@ import type {
   AuditEvent,
   AuditEventsQuery,
   CheckpointList,
+  ConsistencyProof,
   CreateKeyRequest,
   CreatedKey,
   CreatedToken,
+  Environment,
   InclusionProof,
+  KeyringState,
+  ListSecretsQuery,
+  RewrapResult,
+  SecretSummary,
+  SecretValue,
+  SecretVersionsChanged,
+  SecretWritten,
   KeyLookupResponse,
   ListKeysQuery,
   PageOf,
@@ -148,4 +157,63 @@ export class ClavisClient {
   getInclusionProof(seq: number, treeSize?: number): Promise<InclusionProof> {
     return this.#call('GET', `/v1/audit/proof/${seq}`, undefined, { treeSize });
   }
+  /**
+   * Proof that the log of size `to` extends the one of size `from`, so an auditor holding an
+   * older checkpoint can check a newer one without reading every event.
+   *
+   * @example const { proof } = await clavis.getConsistencyProof(older.treeSize, newer.treeSize)
+   */
+  getConsistencyProof(from: number, to: number): Promise<ConsistencyProof> {
+    return this.#call('GET', '/v1/audit/consistency', undefined, { from, to });
+  }
+  /**
+   * Writes a new version of a secret. `cas` is the current version you expect (0: must not exist
+   * yet); another one is a CAS_MISMATCH error and nothing is written.
+   *
+   * @example await clavis.putSecret('live', 'exchanges/binance/api-secret', { value: secret, cas: 0 })
+   */
+  putSecret(environment: Environment, path: string, body: { value: string; cas?: number }): Promise<SecretWritten> {
+    return this.#call('PUT', secretPath(environment, path), body);
+  }
+  /** Reads a secret value (the latest version unless `version`); every read is an audit event. */
+  getSecret(environment: Environment, path: string, version?: number): Promise<SecretValue> {
+    return this.#call('GET', secretPath(environment, path), undefined, { version });
+  }
+  /** Secret metadata (never values). */
+  listSecrets(query: ListSecretsQuery = {}): Promise<PageOf<SecretSummary>> {
+    return this.#call('GET', '/v1/secrets', undefined, { ...query });
+  }
+  /** Soft-deletes the latest version (or `version`). */
+  deleteSecret(environment: Environment, path: string, version?: number): Promise<SecretVersionsChanged> {
+    return this.#call('DELETE', secretPath(environment, path), undefined, { version });
+  }
+  /** Restores soft-deleted versions (default: the latest). */
+  undeleteSecret(environment: Environment, path: string, versions?: number[]): Promise<SecretVersionsChanged> {
+    return this.#call('POST', `${secretPath(environment, path)}/undelete`, versions === undefined ? {} : { versions });
+  }
+  /** Destroys versions for good (default: all): ciphertext and wrapped data key are erased. */
+  destroySecret(environment: Environment, path: string, versions?: number[]): Promise<SecretVersionsChanged> {
+    return this.#call('POST', `${secretPath(environment, path)}/destroy`, versions === undefined ? {} : { versions });
+  }
+  getKeyring(): Promise<KeyringState> {
+    return this.#call('GET', '/v1/keyring');
+  }
+  rotateKeyring(): Promise<{ version: number }> {
+    return this.#call('POST', '/v1/keyring/rotate', {});
+  }
+  /** Moves up to `maxKeys` data keys to the current root key version; call again while `remaining` > 0. */
+  rewrapKeyring(maxKeys?: number): Promise<RewrapResult> {
+    return this.#call('POST', '/v1/keyring/rewrap', maxKeys === undefined ? {} : { maxKeys });
+  }
+  retireKeyringVersions(minDecryptionVersion: number, force?: boolean): Promise<{ minDecryptionVersion: number; stranded: number }> {
+    return this.#call('POST', '/v1/keyring/retire', force === undefined ? { minDecryptionVersion } : { minDecryptionVersion, force });
+  }
+  unsealKeyring(passphrase: string): Promise<KeyringState> {
+    return this.#call('POST', '/v1/keyring/unseal', { passphrase });
+  }
+}
+
+/** `/v1/secrets/{environment}/{path}`: each path segment encoded, the slashes kept. */
+function secretPath(environment: Environment, path: string): string {
+  return `/v1/secrets/${encodeURIComponent(environment)}/${path.split('/').map(encodeURIComponent).join('/')}`;
 }

@@ -1,3 +1,10 @@
 export { ClavisApiError, ClavisClient, type ClientOptions } from './client.ts';
 export type * from './types.ts';
 export { SIGNATURE_HEADERS, canonicalQuery, canonicalRequest, sha256Hex, signRequest, type CanonicalRequestParts, type RequestSigner, type SigningScheme } from './signing.ts';
+export { RemoteVerifier, type RemoteVerifierOptions, type VerifyOutcome } from './middleware/verifier.ts';
+export { clavisFastify, clavisBodyHash, type ClavisFastifyHook, type ClavisFastifyOptions, type FastifyReplyLike, type FastifyRequestLike } from './middleware/fastify.ts';
+export { clavisExpress, type ClavisExpressMiddleware, type ClavisExpressOptions, type NextLike } from './middleware/express.ts';
+export { recordRawBody } from './middleware/consumer-request.ts';
+export { clavisIdentity, type ClavisIdentity } from './middleware/identity.ts';
+export { EDGE_ERRORS, edgeProblem, type EdgeCode, type EdgeFailureCode, type EdgeProblem, type RefusalCode } from './middleware/edge-problem.ts';
+export { rateLimitHeaders } from './middleware/rate-limit-headers.ts';

@@ -208,6 +208,13 @@ export interface CheckpointList {
   data: AuditCheckpoint[];
 }
 
+/** RFC 6962 consistency proof that the tree of size `to` extends the tree of size `from`. */
+export interface ConsistencyProof {
+  from: number;
+  to: number;
+  proof: string[];
+}
+
 export interface InclusionProof {
   seq: number;
   leafHash: string;
@@ -227,4 +234,61 @@ export interface Problem {
   code: string;
   requestId: string;
   errors?: { field: string; message: string }[];
+}
+
+/** A secret's metadata in a listing: never its value. */
+export interface SecretSummary {
+  environment: string;
+  path: string;
+  currentVersion: number;
+  /** State of the latest version. */
+  state: 'active' | 'deleted' | 'destroyed';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SecretValue {
+  environment: string;
+  path: string;
+  version: number;
+  value: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface SecretWritten {
+  environment: string;
+  path: string;
+  version: number;
+}
+
+export interface SecretVersionsChanged {
+  environment: string;
+  path: string;
+  /** The versions the call changed. */
+  versions: number[];
+}
+
+export interface ListSecretsQuery {
+  environment?: Environment;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface KeyringState {
+  state: 'sealed' | 'unsealed';
+  provider: string | null;
+  description: string | null;
+  reason: string | null;
+  since: string;
+  currentVersion: number | null;
+  minDecryptionVersion: number | null;
+  dataKeys: { keyVersion: number; count: number }[];
+}
+
+export interface RewrapResult {
+  currentVersion: number;
+  rewrapped: number;
+  remaining: number;
+  stranded: number;
 }

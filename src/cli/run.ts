@@ -15,7 +15,14 @@ import { registerKeysRotate } from './commands/keys-rotate.ts';
 import { registerKeysSuspend } from './commands/keys-suspend.ts';
 import { registerKeysUpdate } from './commands/keys-update.ts';
 import { registerKeysVerify } from './commands/keys-verify.ts';
+import { registerGateway } from './commands/gateway.ts';
 import { registerScan } from './commands/scan.ts';
+import { registerInit } from './commands/init.ts';
+import { registerKeyringCommands } from './commands/keyring-commands.ts';
+import { registerSecretsChange } from './commands/secrets-change.ts';
+import { registerSecretsGet } from './commands/secrets-get.ts';
+import { registerSecretsList } from './commands/secrets-list.ts';
+import { registerSecretsPut } from './commands/secrets-put.ts';
 import { registerTokensCreate } from './commands/tokens-create.ts';
 import { registerTokensList } from './commands/tokens-list.ts';
 import { registerTokensRevoke } from './commands/tokens-revoke.ts';
@@ -101,6 +108,16 @@ Examples:
   registerIndexBacktest(index, ctx);
 
   registerScan(program, ctx);
+
+  registerInit(program, ctx);
+  const secrets = group(program, 'secrets', 'Store and read encrypted secrets (exchange API keys, webhook secrets…)', '  $ clavis secrets put live exchanges/binance/api-secret < secret.txt\n  $ clavis secrets get live exchanges/binance/api-secret');
+  registerSecretsPut(secrets, ctx);
+  registerSecretsGet(secrets, ctx);
+  registerSecretsList(secrets, ctx);
+  registerSecretsChange(secrets, ctx);
+  const keyring = group(program, 'keyring', 'Master keyring: status, rotate, rewrap, retire, unseal', '  $ clavis keyring status\n  $ clavis keyring rotate && clavis keyring rewrap && clavis keyring retire --min-version 2');
+  registerKeyringCommands(keyring, ctx);
+  registerGateway(program, ctx);
   return program;
 }
 

@@ -97,7 +97,7 @@ export interface AuditActor {
 }
 
 export interface AuditTarget {
-  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring';
+  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring' | 'alert' | 'owner';
   id: string;
 }
 

@@ -69,7 +69,9 @@ const METHOD = z.string().regex(/^(\*|[A-Za-z]{1,20})$/, 'must be an HTTP method
 
 const RouteSchema = z
   .object({
-    method: z.union([METHOD, z.array(METHOD).min(1, 'must list at least one method')]),
+    method: z.union([METHOD, z.array(METHOD).min(1, 'must list at least one method')], {
+      errorMap: (_issue, ctx) => ({ message: ctx.data === undefined ? 'Required' : 'must be an HTTP method such as "GET", "*" for any method, or a list of methods' }),
+    }),
     path: z.string().min(1),
     scope: z.string().min(1),
     description: z.string().optional(),

@@ -5,6 +5,7 @@ import { runIndex, type IndexRun } from './engine.ts';
 import { relativeMetrics, seriesMetrics, type RelativeMetrics, type SeriesMetrics } from './metrics.ts';
 import { CT100_RULES, type IndexRules, type WeightVariant } from './rules.ts';
 
+/** Options of {@link runBacktest}. */
 export interface BacktestOptions {
   rules?: IndexRules;
   variant?: WeightVariant;
@@ -43,6 +44,7 @@ export interface BacktestMetrics {
   timeInvested: number;
 }
 
+/** A backtest: the index run, its benchmarks and the metrics. */
 export interface BacktestResult {
   index: IndexRun;
   /** The same methodology without the regime signal: always invested in the Top 100. */

@@ -9,6 +9,7 @@ export interface ChartLine {
   dash?: string;
 }
 
+/** What {@link renderChartSvg} draws. */
 export interface ChartInput {
   title: string;
   /** Day number of the first point. */

@@ -39,6 +39,14 @@ export function legCost(notionalUsd: number, sigma: number, adv: number, model: 
   return { notionalUsd: n, fee: fee * k, spread: spread * k, impact: max - fs, total: max, capped: true };
 }
 
+/** {@link legCost}'s total alone, without allocating: the engine's cost fixed point calls it often. */
+export function legCostTotal(notionalUsd: number, sigma: number, adv: number, model: CostModel): number {
+  const n = Math.abs(notionalUsd);
+  if (n === 0) return 0;
+  const rate = (model.feeBps + model.halfSpreadBps) / 10_000 + (sigma >= 0 && adv > 0 ? model.impactY * sigma * Math.sqrt(n / adv) : Number.POSITIVE_INFINITY);
+  return Math.min(rate, model.maxCostRate) * n;
+}
+
 /** Market statistics of one asset that a quote needs. */
 export interface QuoteSide {
   id: string;

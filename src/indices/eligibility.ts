@@ -1,5 +1,5 @@
 import type { MarketDataset } from '../market/dataset.ts';
-import { averageMarketCap, medianVolume, pegCount } from './market-stats.ts';
+import { averageMarketCap, medianVolume, pegShare } from './market-stats.ts';
 import type { IndexRules } from './rules.ts';
 
 /** Why an asset is not eligible on a data day; checked in this order, the first that applies is given. */
@@ -47,8 +47,7 @@ export function screenAsset(ctx: ScreenContext, a: number, s: number, out: { ave
   // 30 days of history: the first close is at least 29 days before the data day, so a 30-day
   // window ending on it lies inside the asset's life.
   if ((ctx.firstPriced[a] ?? ds.days) > s - (rules.minHistoryDays - 1)) return 'SHORT_HISTORY';
-  const peg = pegCount(ds, a, s, rules.pegWindowDays, rules.pegBand);
-  if (peg.priced > 0 && peg.within >= rules.pegShare * peg.priced) return 'PEGGED_PRICE';
+  if (pegShare(ds, a, s, rules.pegWindowDays, rules.pegBand) >= rules.pegShare) return 'PEGGED_PRICE';
   const vol = medianVolume(ds, a, s, rules.volumeWindowDays, ctx.scratch);
   if (!(vol >= rules.minMedianVolumeUsd)) return 'LOW_VOLUME';
   const cap = averageMarketCap(ds, a, s, rules.capAverageDays);

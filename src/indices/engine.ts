@@ -1,6 +1,6 @@
 import { closeTime, isoDay, weekday } from '../market/calendar.ts';
 import { assetIndex, type MarketDataset } from '../market/dataset.ts';
-import { legCost } from './costs.ts';
+import { legCost, legCostTotal } from './costs.ts';
 import { rankEligible, staticExclusions, type ScreenContext } from './eligibility.ts';
 import { IndexDataError } from './errors.ts';
 import { averageVolume, dailyVolatility, firstPricedDays } from './market-stats.ts';
@@ -9,7 +9,9 @@ import { CT100_RULES, type IndexRules, type WeightVariant } from './rules.ts';
 import { selectWithBuffer, type SelectionReason } from './selection.ts';
 import { cappedWeights, proportionalWeights } from './weights.ts';
 
+/** Kinds of log entries (DESIGN.md §8). */
 export type TransactionType = 'REBALANCE' | 'REGIME_SWITCH' | 'EMERGENCY';
+/** The regime state, as the API and files write it. */
 export type RegimeName = 'bull' | 'bear';
 
 /** One order leg of the net (investable) portfolio. */
@@ -28,6 +30,7 @@ export interface Order {
   cost: number;
 }
 
+/** An asset's weight, as a fraction of the portfolio. */
 export interface WeightEntry {
   id: string;
   weight: number;
@@ -46,6 +49,7 @@ export interface SignalInputs {
   decidedOn: string | null;
 }
 
+/** One constituent of a selection, with why it is in. */
 export interface SelectionMember {
   id: string;
   symbol: string;
@@ -106,6 +110,7 @@ export interface HoldingsSnapshot {
   targetWeights: Float64Array;
 }
 
+/** Options of {@link runIndex}. */
 export interface IndexRunOptions {
   rules?: IndexRules;
   variant?: WeightVariant;
@@ -118,6 +123,7 @@ export interface IndexRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Everything one run of the index produced: series per index day, the log and the holdings. */
 export interface IndexRun {
   readonly rules: IndexRules;
   readonly variant: WeightVariant;
@@ -300,9 +306,10 @@ export function runIndex(ds: MarketDataset, opts: IndexRunOptions = {}): IndexRu
     if (extra.charge) {
       for (let round = 0; round < 20; round++) {
         let cost = 0;
-        union.forEach((a, i) => {
-          cost += legCost((target[i] ?? 0) * after - (qN[a] ?? 0) * priceOf(a), sigma[i] ?? Number.NaN, adv[i] ?? Number.NaN, rules.costs).total;
-        });
+        for (let i = 0; i < union.length; i++) {
+          const a = union[i] ?? 0;
+          cost += legCostTotal((target[i] ?? 0) * after - (qN[a] ?? 0) * priceOf(a), sigma[i] ?? Number.NaN, adv[i] ?? Number.NaN, rules.costs);
+        }
         const next = VN - cost;
         const done = Math.abs(next - after) <= 1e-9 * VN;
         after = next;
@@ -313,7 +320,8 @@ export function runIndex(ds: MarketDataset, opts: IndexRunOptions = {}): IndexRu
     const weightsAfter: WeightEntry[] = [];
     const orders: Order[] = [];
     let turnover = 0;
-    let costUsd = 0;
+    // What the net portfolio lost to the trade: every leg, also those too small to list.
+    const costUsd = VN - after;
     union.forEach((a, i) => {
       const p = priceOf(a);
       const wBefore = VN > 0 ? ((qN[a] ?? 0) * p) / VN : 0;
@@ -324,14 +332,14 @@ export function runIndex(ds: MarketDataset, opts: IndexRunOptions = {}): IndexRu
       const delta = wAfter * after - (qN[a] ?? 0) * p;
       if (Math.abs(delta) >= EPS_USD) {
         const c = extra.charge ? legCost(delta, sigma[i] ?? Number.NaN, adv[i] ?? Number.NaN, rules.costs) : legCost(0, 0, 0, rules.costs);
-        costUsd += c.total;
         orders.push({ id: idOf(a), symbol: symbolOf(a), side: delta > 0 ? 'buy' : 'sell', quantity: Math.abs(delta) / p, estPrice: p, notionalUsd: Math.abs(delta), fee: c.fee, spread: c.spread, impact: c.impact, cost: c.total });
       }
       qG[a] = (wAfter * VG) / p;
       qN[a] = (wAfter * after) / p;
     });
     held = union.filter((a) => (qN[a] ?? 0) > 0);
-    for (const a of union) if (!((qN[a] ?? 0) > 0)) {
+    for (const a of union) {
+      if ((qN[a] ?? 0) > 0) continue;
       qG[a] = 0;
       qN[a] = 0;
     }
@@ -472,8 +480,9 @@ export function runIndex(ds: MarketDataset, opts: IndexRunOptions = {}): IndexRu
       }
     }
     const k = t - fromOff;
-    levelGross[k] = value(qG) / divisor;
-    levelNet[k] = value(qN) / divisor;
+    // The base level is exact by definition (Σ w·V/P·P can differ from V in the last bit).
+    levelGross[k] = k === 0 ? rules.baseLevel : value(qG) / divisor;
+    levelNet[k] = k === 0 ? rules.baseLevel : value(qN) / divisor;
     regime[k] = state;
     invested[k] = held.some((a) => a !== bear) ? 1 : 0;
     if (opts.onProgress !== undefined && (k % 64 === 63 || t === lastOff)) opts.onProgress(k + 1, total);

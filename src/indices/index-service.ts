@@ -9,6 +9,7 @@ import { averageVolume, dailyVolatility } from './market-stats.ts';
 import { BULL } from './regime.ts';
 import { CT100_RULES, type IndexRules, type WeightVariant } from './rules.ts';
 
+/** Options of {@link createIndexService}. */
 export interface IndexServiceOptions {
   market: MarketService;
   rules?: IndexRules;
@@ -80,6 +81,7 @@ export interface RegimeView {
   pendingSwitch: { decidedOn: string; executesOn: string; to: RegimeName } | null;
 }
 
+/** A page request on the transactions log (cursor = last seq seen). */
 export interface TransactionQuery {
   /** Entries after this seq (the `nextCursor` of the previous page). */
   after?: number;
@@ -90,12 +92,14 @@ export interface TransactionQuery {
   to?: string;
 }
 
+/** A page of the transactions log. */
 export interface TransactionPage {
   data: Transaction[];
   /** Pass as `after` for the next page; null on the last page. */
   nextCursor: number | null;
 }
 
+/** A swap to quote (DESIGN.md §8 cost model). */
 export interface QuoteRequest {
   /** Asset id, or `usd` for cash. */
   from: string;

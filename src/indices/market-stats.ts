@@ -41,18 +41,19 @@ export function medianVolume(ds: MarketDataset, asset: number, end: number, days
   return n % 2 === 1 ? (scratch[mid] ?? Number.NaN) : ((scratch[mid - 1] ?? 0) + (scratch[mid] ?? 0)) / 2;
 }
 
-/** Priced days in the window, and how many of them closed within `band` of $1. */
-export function pegCount(ds: MarketDataset, asset: number, end: number, days: number, band: number): { priced: number; within: number } {
+/** How many of the window's priced days closed within `band` of $1, as a share of them (NaN when none is priced). */
+export function pegShare(ds: MarketDataset, asset: number, end: number, days: number, band: number): number {
+  const price = ds.price;
   const base = asset * ds.days;
   let priced = 0;
   let within = 0;
   for (let d = Math.max(0, end - days + 1); d <= end; d++) {
-    const p = ds.price[base + d] ?? Number.NaN;
+    const p = price[base + d] ?? Number.NaN;
     if (p !== p) continue;
     priced++;
     if (Math.abs(p - 1) <= band) within++;
   }
-  return { priced, within };
+  return priced === 0 ? Number.NaN : within / priced;
 }
 
 /**

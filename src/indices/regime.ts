@@ -1,7 +1,8 @@
 import type { IndexRules } from './rules.ts';
 
-/** 1 = bull (invested), 0 = bear (in the bear asset). */
+/** 1 = bull (invested). */
 export const BULL = 1;
+/** 0 = bear (in the bear asset). */
 export const BEAR = 0;
 
 /** One executed regime switch. Day numbers are dataset offsets. */

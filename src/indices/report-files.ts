@@ -24,13 +24,16 @@ export function intoTokens(t: Transaction, bearAssetId: string): boolean {
   return t.orders.length > 0 && t.weightsAfter.some((w) => w.id !== bearAssetId);
 }
 
-/** `weights.csv`: `date,id,weight`, the target weights of every trade into tokens. */
+/**
+ * `weights.csv`: `date,id,weight`, the target weights of every trade into tokens. When one close
+ * has several (an emergency removal and the Sunday rebalance), the last is the close's target
+ * and the only one written, so the weights of each date sum to 1.
+ */
 export function formatWeightsCsv(run: IndexRun): string {
+  const byDate = new Map<string, Transaction>();
+  for (const t of run.transactions) if (intoTokens(t, run.rules.bearAssetId)) byDate.set(t.date, t);
   const lines = ['date,id,weight'];
-  for (const t of run.transactions) {
-    if (!intoTokens(t, run.rules.bearAssetId)) continue;
-    for (const w of t.weightsAfter) lines.push(`${t.date},${w.id},${num(w.weight, 10)}`);
-  }
+  for (const t of byDate.values()) for (const w of t.weightsAfter) lines.push(`${t.date},${w.id},${num(w.weight, 10)}`);
   return `${lines.join('\n')}\n`;
 }
 

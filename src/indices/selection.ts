@@ -3,6 +3,7 @@ import type { Candidate } from './eligibility.ts';
 /** Why an asset is in a selection: ranks 1–coreRank, a member kept by the buffer, or a fill. */
 export type SelectionReason = 'core' | 'buffer' | 'fill';
 
+/** A selected asset: its rank among the eligible and why it is in. */
 export interface Selected extends Candidate {
   /** 1-based rank among the eligible. */
   rank: number;
@@ -24,7 +25,7 @@ export function selectWithBuffer(
   const picked: Selected[] = [];
   const taken = new Set<number>();
   const take = (c: Candidate, i: number, reason: SelectionReason): void => {
-    picked.push({ ...c, rank: i + 1, reason });
+    picked.push({ asset: c.asset, averageCap: c.averageCap, rank: i + 1, reason });
     taken.add(c.asset);
   };
   const core = Math.min(rules.coreRank, ranked.length);

@@ -6,6 +6,7 @@ import { createRateLimiter, realSleep, type RateLimiter, type Sleep } from './ra
 /** CoinGecko plans differ in base URL and key header. */
 export type CoinGeckoPlan = 'demo' | 'pro';
 
+/** Options of {@link CoinGeckoClient}; every one has a default except the key. */
 export interface CoinGeckoClientOptions {
   /**
    * The API key. Clavis has no secrets vault yet, so the caller passes the key in (read it from

@@ -5,6 +5,7 @@ import { chartToRows, type CoinGeckoMarket } from './coingecko-shapes.ts';
 import { datasetFromRows, type MarketRow } from './dataset.ts';
 import type { MarketDataProvider } from './provider.ts';
 
+/** Options of {@link createCoinGeckoProvider}. */
 export interface CoinGeckoProviderOptions {
   client: Pick<CoinGeckoClient, 'markets' | 'marketChartRange'>;
   /** How many assets by market cap to load (default 150: enough for the Top 100 and its buffer). */

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 /** Waits `ms` milliseconds; injected so tests can run a rate limit without real waiting. */
 export type Sleep = (ms: number) => Promise<void>;
 
+/** The real timer, for production. */
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Spaces calls evenly: at most `perMinute` starts per minute, reserved in call order. */

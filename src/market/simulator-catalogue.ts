@@ -10,6 +10,7 @@ export type SimKind = 'btc' | 'coin' | 'stable' | 'tracker' | 'gold';
 /** Volatility class of a coin: sets its beta to BTC, idiosyncratic volatility and turnover. */
 export type SimGroup = 'major' | 'large' | 'mid' | 'meme';
 
+/** One simulated asset: identity, kind and the events of its history. */
 export interface SimAssetSpec {
   id: string;
   symbol: string;

@@ -57,7 +57,7 @@ describe('first start of the real process', () => {
       const r = await http<{ status: string; store: string }>(server.url, 'GET', '/readyz');
       return r.status === 200 && r;
     });
-    expect(ready.body).toEqual({ status: 'ready', store: 'sqlite' });
+    expect(ready.body).toEqual({ status: 'ready', store: 'sqlite', keyring: { state: 'unsealed', provider: 'local' } });
 
     const spec = await http<OpenApiDoc>(server.url, 'GET', '/openapi.json');
     expect(spec.status).toBe(200);

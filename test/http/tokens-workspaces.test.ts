@@ -78,7 +78,7 @@ describe('workspaces', () => {
 describe('health', () => {
   it('answers liveness and readiness without a token', async () => {
     expect((await h.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await h.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', store: 'memory' });
+    expect((await h.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', store: 'memory', keyring: { state: 'unsealed', provider: 'local' } });
     const nf = await h.app.inject({ url: '/v2/nothing' });
     expect(nf.statusCode).toBe(404);
     expect(nf.json<{ code: string }>().code).toBe('ROUTE_NOT_FOUND');

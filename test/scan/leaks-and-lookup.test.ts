@@ -10,8 +10,8 @@ import type { App } from '../../src/http/app-types.ts';
 import { LeakReportService, type LeakPolicy } from '../../src/scan/leaks/leak-report.ts';
 import { parseLeakPublicKeys } from '../../src/scan/leaks/leak-signature.ts';
 import type { JsonReport } from '../../src/scan/report-json.ts';
-import { DAY_MS, bearer, makeHarness, type Harness } from '../support/harness.ts';
-import { clavis } from './cli-run.ts';
+import { bearer, makeHarness, type Harness } from '../support/harness.ts';
+import { clavisAsync as clavis } from './cli-run.ts';
 import { secretFor } from './tokens.ts';
 
 let h: Harness;
@@ -154,7 +154,7 @@ describe('POST /v1/leaks (GitHub secret scanning partner format)', () => {
     expect(k?.status).toBe('revoked');
     expect(k?.revokeReason).toBe(`leaked: reported by GitHub secret scanning (content) at ${url}`);
     const events = await h.store.audit.list(h.workspaceId, { targetId: live.id, limit: 10 });
-    expect(events.filter((e) => e.action === 'key.revoked').map((e) => e.actor)).toEqual([{ type: 'system', id: 'leak-report' }]);
+    expect(events.filter((e) => e.event.action === 'key.revoked').map((e) => e.event.actor)).toEqual([{ type: 'system', id: 'leak-report' }]);
     await app.close();
     const all = logs.join('');
     for (const secret of [live.secret, stripe, unknown, live.secret.slice(9, 30), stripe.slice(8, 30)]) expect(all).not.toContain(secret);
@@ -173,7 +173,7 @@ describe('POST /v1/leaks (GitHub secret scanning partner format)', () => {
     await post(notifyApp, [{ token: b.secret, type: 't', url: 'https://gist.github.com/x', source: 'gist' }]);
     expect((await h.store.keys.findById(h.workspaceId, b.id))?.status).toBe('active');
     const events = await h.store.audit.list(h.workspaceId, { targetId: b.id, limit: 10 });
-    expect(events.map((e) => [e.action, e.actor.id, e.data.url])).toContainEqual(['key.leak_reported', 'leak-report', 'https://gist.github.com/x']);
+    expect(events.map((e) => [e.event.action, e.event.actor.id, e.event.data.url])).toContainEqual(['key.leak_reported', 'leak-report', 'https://gist.github.com/x']);
     await notifyApp.close();
   });
 
@@ -212,7 +212,7 @@ describe('clavis scan with a server', () => {
     writeFileSync(join(dir, 'copy.txt'), `again ${live.secret}\n`);
     const env = { CLAVIS_URL: url, CLAVIS_TOKEN: h.owner.secret };
 
-    const verify = clavis(['scan', '--format', 'json'], { cwd: dir, env });
+    const verify = await clavis(['scan', '--format', 'json'], { cwd: dir, env });
     expect(verify.code, verify.stderr).toBe(1);
     const verified = (JSON.parse(verify.stdout) as JsonReport).findings.map((f) => [f.file, f.line, f.verified]);
     expect(verified).toEqual([
@@ -223,10 +223,10 @@ describe('clavis scan with a server', () => {
     ]);
     expect((await h.store.keys.findById(h.workspaceId, live.id))?.status).toBe('active');
 
-    const offline = clavis(['scan', '--format', 'json', '--offline'], { cwd: dir, env });
+    const offline = await clavis(['scan', '--format', 'json', '--offline'], { cwd: dir, env });
     expect((JSON.parse(offline.stdout) as JsonReport).findings.every((f) => f.verified === undefined)).toBe(true);
 
-    const revoke = clavis(['scan', '--revoke', '--format', 'json'], { cwd: dir, env });
+    const revoke = await clavis(['scan', '--revoke', '--format', 'json'], { cwd: dir, env });
     expect(revoke.code, revoke.stderr).toBe(1);
     expect(revoke.stderr).toContain(`revoked 1 key(s) found live or suspended: ${live.id}`);
     const after = await h.store.keys.findById(h.workspaceId, live.id);
@@ -236,17 +236,16 @@ describe('clavis scan with a server', () => {
     expect((await h.store.keys.findById(h.workspaceId, revoked.id))?.revokeReason).toBe('earlier');
   });
 
-  it('fails with exit 2 when --verify cannot reach the server, and only warns when the lookup was implied', () => {
+  it('fails with exit 2 when --verify cannot reach the server, and only warns when the lookup was implied', async () => {
     writeFileSync(join(dir, 'k.env'), `K=${generateCredential('clv', 'live')}\n`);
     const env = { CLAVIS_URL: 'http://127.0.0.1:1', CLAVIS_TOKEN: h.owner.secret };
-    const explicit = clavis(['scan', 'k.env', '--verify'], { cwd: dir, env });
+    const explicit = await clavis(['scan', 'k.env', '--verify'], { cwd: dir, env });
     expect(explicit.code).toBe(2);
     expect(explicit.stderr).toContain('cannot reach the server');
-    const implied = clavis(['scan', 'k.env'], { cwd: dir, env });
+    const implied = await clavis(['scan', 'k.env'], { cwd: dir, env });
     expect(implied.code).toBe(1);
     expect(implied.stderr).toContain('warning: could not look the found keys up');
-    expect(clavis(['scan', 'k.env', '--revoke'], { cwd: dir, env: {} }).code).toBe(2);
+    expect((await clavis(['scan', 'k.env', '--revoke'], { cwd: dir, env: {} })).code).toBe(2);
   });
 });
 
-void DAY_MS;

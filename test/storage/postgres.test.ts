@@ -129,6 +129,10 @@ describe.skipIf(!canConnect)('postgres', () => {
         'audit_events',
         'audit_heads',
         'schema_migrations',
+        'vault_keyring',
+        'vault_root_keys',
+        'vault_secret_versions',
+        'vault_secrets',
         'workspaces',
       ]);
     });

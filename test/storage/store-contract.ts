@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports/store.ts';
 import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, AuditEvent, Workspace } from '../../src/core/model.ts';
+import type { SecretVersionRecord } from '../../src/core/ports/store.ts';
 
 export interface OpenedStore {
   store: Store;
@@ -644,6 +645,125 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(await store.audit.workspacesNeedingCheckpoint()).toEqual([]);
         await appendEvents(WS, [() => ({})]);
         expect(await store.audit.workspacesNeedingCheckpoint()).toEqual([WS]);
+      });
+    });
+
+    describe('vault: keyring and secrets', () => {
+      const ref = (path: string, workspaceId = WS) => ({ workspaceId, environment: 'live' as const, path });
+      const version = (path: string, v: number, over: Partial<SecretVersionRecord> = {}): SecretVersionRecord => ({
+        ...ref(path),
+        version: v,
+        keyVersion: 1,
+        wrappedKey: randomBytes(60),
+        ciphertext: randomBytes(45),
+        createdAt: T0 + v,
+        createdBy: 'tok_writer',
+        deletedAt: null,
+        destroyedAt: null,
+        ...over,
+      });
+      async function write(path: string, v: number, over: Partial<SecretVersionRecord> = {}, workspaceId = WS): Promise<SecretVersionRecord> {
+        const rec = { ...version(path, v, over), workspaceId };
+        await store.transact(async (tx) => {
+          expect(await tx.secrets.advance({ ...ref(path), workspaceId }, v - 1, v, T0 + v)).toBe(true);
+          await tx.secrets.insertVersion(rec);
+        });
+        return rec;
+      }
+
+      it('keeps one keyring row: create once, update fields, root keys by version', async () => {
+        expect(await store.keyring.get()).toBeNull();
+        const k = { provider: 'local' as const, currentVersion: 1, minDecryptionVersion: 1, providerData: { sealing: 'passphrase', kdf: { logN: 14 } }, createdAt: T0, updatedAt: T0 };
+        expect(await store.transact((tx) => tx.keyring.create(k))).toBe(true);
+        expect(await store.transact((tx) => tx.keyring.create({ ...k, provider: 'pkcs11' }))).toBe(false);
+        expect(await store.keyring.get()).toEqual(k);
+        expect(await store.transact((tx) => tx.keyring.update({ currentVersion: 3, updatedAt: T0 + 1 }))).toEqual({ ...k, currentVersion: 3, updatedAt: T0 + 1 });
+        expect(await store.transact((tx) => tx.keyring.update({ minDecryptionVersion: 2, updatedAt: T0 + 2 }))).toMatchObject({ currentVersion: 3, minDecryptionVersion: 2 });
+        const sealed = randomBytes(61);
+        expect(await store.transact((tx) => tx.keyring.insertRootKey({ version: 2, sealed, createdAt: T0 }))).toBe(true);
+        expect(await store.transact((tx) => tx.keyring.insertRootKey({ version: 1, sealed: null, createdAt: T0 }))).toBe(true);
+        expect(await store.transact((tx) => tx.keyring.insertRootKey({ version: 2, sealed: randomBytes(61), createdAt: T0 }))).toBe(false);
+        expect(await store.keyring.rootKeys()).toEqual([{ version: 1, sealed: null, createdAt: T0 }, { version: 2, sealed, createdAt: T0 }]);
+      });
+
+      it('round-trips versions with their bytes, per workspace and environment', async () => {
+        const v1 = await write('exchanges/binance/api-key', 1);
+        const v2 = await write('exchanges/binance/api-key', 2, { deletedAt: T0 + 9 });
+        expect(await store.secrets.find(ref('exchanges/binance/api-key'))).toEqual({ ...ref('exchanges/binance/api-key'), currentVersion: 2, createdAt: T0 + 1, updatedAt: T0 + 2 });
+        expect(await store.secrets.findVersion(ref('exchanges/binance/api-key'), 1)).toEqual(v1);
+        expect(await store.secrets.listVersions(ref('exchanges/binance/api-key'))).toEqual([v1, v2]);
+        expect(await store.secrets.find(ref('exchanges/binance/api-key', OTHER))).toBeNull();
+        expect(await store.secrets.find({ ...ref('exchanges/binance/api-key'), environment: 'test' })).toBeNull();
+        expect(await store.secrets.findVersion(ref('exchanges/binance/api-key'), 3)).toBeNull();
+      });
+
+      it('advance is a check-and-set: a stale expected version, or creating twice, changes nothing', async () => {
+        await write('a', 1);
+        expect(await store.transact((tx) => tx.secrets.advance(ref('a'), 0, 1, T0))).toBe(false);
+        expect(await store.transact((tx) => tx.secrets.advance(ref('a'), 5, 6, T0))).toBe(false);
+        expect((await store.secrets.find(ref('a')))?.currentVersion).toBe(1);
+        await expect(store.transact((tx) => tx.secrets.insertVersion(version('a', 1)))).rejects.toThrow();
+        await expect(store.transact((tx) => tx.secrets.insertVersion(version('never-advanced', 1)))).rejects.toThrow();
+        await expect(store.transact((tx) => tx.secrets.advance(ref('a', 'ws_nowhere'), 0, 1, T0))).rejects.toThrow();
+      });
+
+      it('a rolled-back write leaves neither the version nor the advance', async () => {
+        await expect(
+          store.transact(async (tx) => {
+            await tx.secrets.advance(ref('rb'), 0, 1, T0);
+            await tx.secrets.insertVersion(version('rb', 1));
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect(await store.secrets.find(ref('rb'))).toBeNull();
+        expect(await store.secrets.findVersion(ref('rb'), 1)).toBeNull();
+      });
+
+      it('updateVersion patches given fields (destroy nulls the bytes); pruneVersions drops old ones', async () => {
+        for (let v = 1; v <= 4; v += 1) await write('p', v);
+        expect(await store.transact((tx) => tx.secrets.updateVersion(ref('p'), 2, { destroyedAt: T0 + 50, ciphertext: null, wrappedKey: null, keyVersion: null }))).toBe(true);
+        expect(await store.transact((tx) => tx.secrets.updateVersion(ref('p'), 9, { deletedAt: T0 }))).toBe(false);
+        expect(await store.secrets.findVersion(ref('p'), 2)).toMatchObject({ destroyedAt: T0 + 50, ciphertext: null, wrappedKey: null, keyVersion: null, deletedAt: null });
+        await store.transact((tx) => tx.secrets.updateVersion(ref('p'), 3, { deletedAt: T0 + 1 }));
+        await store.transact((tx) => tx.secrets.updateVersion(ref('p'), 3, { deletedAt: null }));
+        expect((await store.secrets.findVersion(ref('p'), 3))?.deletedAt).toBeNull();
+        expect(await store.transact((tx) => tx.secrets.pruneVersions(ref('p'), 2))).toBe(2);
+        expect((await store.secrets.listVersions(ref('p'))).map((v) => v.version)).toEqual([3, 4]);
+      });
+
+      it('lists metadata in (environment, path) order with a cursor, and the state of the latest version', async () => {
+        await write('b', 1);
+        await write('a/z', 1);
+        await write('a/z', 2, { deletedAt: T0 });
+        await write('B', 1);
+        await write('x', 1, {}, OTHER);
+        await store.transact(async (tx) => {
+          await tx.secrets.advance({ ...ref('t'), environment: 'test' }, 0, 1, T0);
+          await tx.secrets.insertVersion({ ...version('t', 1), environment: 'test' });
+        });
+        const all = await store.secrets.list(WS, { limit: 10 });
+        expect(all.map((s) => `${s.environment}/${s.path}`)).toEqual(['live/B', 'live/a/z', 'live/b', 'test/t']);
+        expect(all[1]).toMatchObject({ currentVersion: 2, currentDeletedAt: T0, currentDestroyedAt: null });
+        expect((await store.secrets.list(WS, { limit: 2, after: { environment: 'live', path: 'a/z' } })).map((s) => s.path)).toEqual(['b', 't']);
+        expect((await store.secrets.list(WS, { limit: 10, environment: 'test' })).map((s) => s.path)).toEqual(['t']);
+        expect((await store.secrets.list(WS, { limit: 10, environment: 'live', after: { environment: 'live', path: 'B' } })).map((s) => s.path)).toEqual(['a/z', 'b']);
+        expect(await store.secrets.list('ws_empty', { limit: 10 })).toEqual([]);
+      });
+
+      it('finds versions by key version across workspaces, rewraps with a check-and-set, counts per version', async () => {
+        await write('k1', 1, { keyVersion: 1 });
+        await write('k2', 1, { keyVersion: 2 });
+        await write('k3', 1, { keyVersion: 1 }, OTHER);
+        await write('k4', 1, { keyVersion: 3 });
+        expect((await store.secrets.wrappedBetween(1, 3, 10)).map((v) => `${v.workspaceId}:${v.path}`)).toEqual([`${WS}:k1`, `${OTHER}:k3`, `${WS}:k2`]);
+        expect((await store.secrets.wrappedBetween(2, 3, 10)).map((v) => v.path)).toEqual(['k2']);
+        expect(await store.secrets.wrappedBetween(1, 3, 1)).toHaveLength(1);
+        expect(await store.secrets.countByKeyVersion()).toEqual([{ keyVersion: 1, count: 2 }, { keyVersion: 2, count: 1 }, { keyVersion: 3, count: 1 }]);
+        const moved = randomBytes(60);
+        expect(await store.secrets.rewrap(ref('k1'), 1, 1, 3, moved)).toBe(true);
+        expect(await store.secrets.rewrap(ref('k1'), 1, 1, 3, randomBytes(60))).toBe(false);
+        expect(await store.secrets.findVersion(ref('k1'), 1)).toMatchObject({ keyVersion: 3, wrappedKey: moved });
+        expect(await store.secrets.countByKeyVersion()).toEqual([{ keyVersion: 1, count: 1 }, { keyVersion: 2, count: 1 }, { keyVersion: 3, count: 2 }]);
       });
     });
   });

@@ -4,6 +4,7 @@ import type { Role } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/ports/store.ts';
 import type { App } from '../../src/http/app-types.ts';
 import { buildApp } from '../../src/http/app.ts';
+import { ephemeralLocalKeyring } from '../../src/keyring/local-keyring.ts';
 import { ephemeralSigner } from '../../src/keyring/local-signer.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { createMemoryNonceStore } from '../../src/storage/memory/memory-limiter.ts';
@@ -52,6 +53,8 @@ export async function makeHarness(opts: { store?: Store } = {}): Promise<Harness
     nonces: createMemoryNonceStore(),
     signatureWindowMs: 5000,
   });
+  // An unsealed keyring, as a started server has: secrets work, /readyz answers ready.
+  services.keyring.unseal(await ephemeralLocalKeyring(store, clock));
   const boot = await services.workspaces.bootstrap();
   if (boot === null) throw new Error('bootstrap did not run on an empty store');
   const app = await buildApp({ services, logger: false });

@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   // Server state
   STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be reached' },
   NOT_READY: { status: 503, title: 'The server is not ready' },
+  GATEWAY_UPSTREAM_UNAVAILABLE: { status: 502, title: 'The API behind the gateway did not answer' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   // Secrets vault and keyring (envelope encryption)
   SEALED: { status: 503, title: 'The keyring is sealed: nothing that needs a secret works until it is unsealed' },

@@ -10,6 +10,7 @@ import type {
   Workspace,
 } from '../model.ts';
 import type { KeyringRepo, SecretsRepo } from './vault-store.ts';
+import type { AlertRepo, OwnerRepo, UsageRepo } from './monitor-store.ts';
 
 /** Cursor pagination: ids are time-sortable, so `afterId` pages in creation order. */
 export interface Page {
@@ -112,9 +113,13 @@ export interface Repos {
   changes: ChangeRepo;
   keyring: KeyringRepo;
   secrets: SecretsRepo;
+  usage: UsageRepo;
+  alerts: AlertRepo;
+  owners: OwnerRepo;
 }
 
 export type { KeyringRecord, KeyringRepo, RootKeyRecord, SecretListFilter, SecretRecord, SecretRef, SecretSummary, SecretVersionPatch, SecretVersionRecord, SecretsRepo } from './vault-store.ts';
+export type { AlertFilter, AlertRecord, AlertRepo, AlertSeverity, AlertStatus, AlertTransition, KeyLastUse, OffboardedOwner, OwnerRepo, UsageBucketRow, UsageRepo, UsageSeriesQuery, UsageSeriesRow } from './monitor-store.ts';
 
 /** Receives the changes other nodes announce. */
 export interface ChangeListener {

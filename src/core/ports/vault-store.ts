@@ -95,8 +95,8 @@ export interface SecretsRepo {
   /** Removes versions numbered at most `maxVersion` (keep-N pruning: their data keys are gone for good). */
   pruneVersions(ref: SecretRef, maxVersion: number): Promise<number>;
   list(workspaceId: string, filter: SecretListFilter): Promise<SecretSummary[]>;
-  /** Versions, across workspaces, whose data key is wrapped by a root key version below `keyVersion`. */
-  wrappedBelow(keyVersion: number, limit: number): Promise<SecretVersionRecord[]>;
+  /** Versions, across workspaces, whose data key is wrapped by a root key version in [from, to). */
+  wrappedBetween(fromKeyVersion: number, toKeyVersion: number, limit: number): Promise<SecretVersionRecord[]>;
   /**
    * Replaces the wrapped key of one version only if it is still wrapped by `fromKeyVersion`, so a
    * concurrent rewrap or destroy is never overwritten. False when the row moved on.

@@ -132,10 +132,10 @@ export function makeMemoryVaultRepos(exec: Exec): { keyring: KeyringRepo; secret
             return { ...r, currentDeletedAt: cur?.deletedAt ?? null, currentDestroyedAt: cur?.destroyedAt ?? null };
           }),
       ),
-    wrappedBelow: (keyVersion, limit) =>
+    wrappedBetween: (fromKeyVersion, toKeyVersion, limit) =>
       exec((s) =>
         [...s.versions.values()]
-          .filter((v) => v.keyVersion !== null && v.keyVersion < keyVersion)
+          .filter((v) => v.keyVersion !== null && v.keyVersion >= fromKeyVersion && v.keyVersion < toKeyVersion)
           .sort((a, b) => (a.keyVersion ?? 0) - (b.keyVersion ?? 0) || byRefVersion(a, b))
           .slice(0, clampLimit(limit))
           .map(copyVersion),

@@ -117,11 +117,11 @@ export function makePostgresVaultRepos(run: Run): { keyring: KeyringRepo; secret
       }
       return (await run<SecretSummaryRow>(`${SUMMARY} WHERE ${where} ORDER BY s.environment, s.path LIMIT $4`, values)).map(secretSummaryFromRow);
     },
-    wrappedBelow: async (keyVersion, limit) =>
+    wrappedBetween: async (fromKeyVersion, toKeyVersion, limit) =>
       (
         await run<SecretVersionRow>(
-          'SELECT * FROM vault_secret_versions WHERE key_version < $1 ORDER BY key_version, workspace_id, environment, path, version LIMIT $2',
-          [keyVersion, clampLimit(limit)],
+          'SELECT * FROM vault_secret_versions WHERE key_version >= $1 AND key_version < $2 ORDER BY key_version, workspace_id, environment, path, version LIMIT $3',
+          [fromKeyVersion, toKeyVersion, clampLimit(limit)],
         )
       ).map(secretVersionFromRow),
     rewrap: async (r, version, fromKeyVersion, toKeyVersion, wrappedKey) =>

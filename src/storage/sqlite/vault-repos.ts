@@ -76,8 +76,8 @@ export function prepareVaultStatements(db: Database.Database) {
          AND (s.environment > @after_env OR (s.environment = @after_env AND s.path > @after_path))
        ORDER BY s.environment, s.path LIMIT @limit`,
     ),
-    wrappedBelow: db.prepare<[number, number], SecretVersionRow>(
-      `SELECT * FROM vault_secret_versions WHERE key_version < ?
+    wrappedBetween: db.prepare<[number, number, number], SecretVersionRow>(
+      `SELECT * FROM vault_secret_versions WHERE key_version >= ? AND key_version < ?
        ORDER BY key_version, workspace_id, environment, path, version LIMIT ?`,
     ),
     rewrap: db.prepare<[Params]>(
@@ -182,7 +182,7 @@ export function makeSqliteVaultRepos(s: VaultStatements, exec: Exec): { keyring:
         const rows = filter.environment === undefined ? s.listAll.all(params) : s.listEnv.all({ ...params, environment: filter.environment });
         return rows.map(secretSummaryFromRow);
       }),
-    wrappedBelow: (keyVersion, limit) => exec(() => s.wrappedBelow.all(keyVersion, clampLimit(limit)).map(secretVersionFromRow)),
+    wrappedBetween: (fromKeyVersion, toKeyVersion, limit) => exec(() => s.wrappedBetween.all(fromKeyVersion, toKeyVersion, clampLimit(limit)).map(secretVersionFromRow)),
     rewrap: (r, version, fromKeyVersion, toKeyVersion, wrappedKey) =>
       exec(() => s.rewrap.run({ ...ref(r), version, from_version: fromKeyVersion, to_version: toKeyVersion, wrapped_key: wrappedKey }).changes === 1),
     countByKeyVersion: () => exec(() => s.countByKeyVersion.all().map((row) => ({ keyVersion: row.key_version, count: row.count }))),

@@ -15,6 +15,16 @@ import { keysSuspend } from './keys-suspend.ts';
 import { keysUpdate } from './keys-update.ts';
 import { keysVerify } from './keys-verify.ts';
 import { leaksReport } from './leaks-report.ts';
+import { keyringRetire } from './keyring-retire.ts';
+import { keyringRewrap } from './keyring-rewrap.ts';
+import { keyringRotate } from './keyring-rotate.ts';
+import { keyringStatus } from './keyring-status.ts';
+import { keyringUnseal } from './keyring-unseal.ts';
+import { secretsDelete } from './secrets-delete.ts';
+import { secretsGet } from './secrets-get.ts';
+import { secretsLifecycle } from './secrets-lifecycle.ts';
+import { secretsList } from './secrets-list.ts';
+import { secretsPut } from './secrets-put.ts';
 import { tokensCreate } from './tokens-create.ts';
 import { tokensList } from './tokens-list.ts';
 import { tokensRevoke } from './tokens-revoke.ts';
@@ -44,4 +54,14 @@ export const V1_ROUTES: readonly RouteModule[] = [
   auditProof,
   auditConsistency,
   leaksReport,
+  secretsList,
+  secretsPut,
+  secretsGet,
+  secretsDelete,
+  secretsLifecycle,
+  keyringStatus,
+  keyringRotate,
+  keyringRewrap,
+  keyringRetire,
+  keyringUnseal,
 ];
