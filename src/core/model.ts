@@ -92,12 +92,13 @@ export interface AdminTokenRecord {
 }
 
 export interface AuditActor {
-  type: 'token' | 'system';
+  /** `key`: an API key acting on its owner's behalf (a paper trade). */
+  type: 'token' | 'system' | 'key';
   id: string;
 }
 
 export interface AuditTarget {
-  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring' | 'alert' | 'owner';
+  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring' | 'alert' | 'owner' | 'portfolio';
   id: string;
 }
 

@@ -21,7 +21,7 @@ const filler = fc.string({ unit: fc.constantFrom(' ', '\n', '=', '"', "'", ':', 
 describe('Clavis keys', () => {
   it('finds every valid key and admin token in any surrounding text, at the right line and column', () => {
     fc.assert(
-      fc.property(filler, filler, fc.constantFrom('live', 'test', 'dev', 'adm') as fc.Arbitrary<'live' | 'test' | 'dev' | 'adm'>, fc.constantFrom('clv', 'acme', 'zz'), (before, after, env, prefix) => {
+      fc.property(filler, filler, fc.constantFrom<'live' | 'test' | 'dev' | 'adm'>('live', 'test', 'dev', 'adm'), fc.constantFrom('clv', 'acme', 'zz'), (before, after, env, prefix) => {
         const key = generateCredential(prefix, env);
         const text = `${before}${key}${after}`;
         const { findings } = detectSecrets(text, { file: 'f' }, defaults);

@@ -133,6 +133,27 @@ describe.each<Framework>(['fastify', 'node:http'])('verify middleware on %s', (f
     expect(never.headers.get('retry-after')).toBeNull();
   });
 
+  it('charges the configured cost, and sends only Retry-After when rate-limit headers are off', async () => {
+    const quiet = await startProtected(framework, { verifier, environment: 'test', cost: 3, rateLimitHeaders: false });
+    try {
+      const { key } = await createKey({ credits: { quota: 10, refill: 'daily' } });
+      for (let i = 0; i < 3; i += 1) {
+        const a = await send(quiet, '/v1/prices', { headers: keyHeader(key) });
+        expect(a.status).toBe(200);
+        expect(a.headers.get('clavis-credits-remaining')).toBeNull();
+      }
+      // 9 of 10 credits spent: a request costing 3 no longer fits.
+      const broke = await send(quiet, '/v1/prices', { headers: keyHeader(key) });
+      expectProblem(broke, 'QUOTA_EXCEEDED');
+      expect(Number(broke.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(broke.headers.get('clavis-credits-remaining')).toBeNull();
+      const loud = await send(app, '/v1/prices', { headers: keyHeader(key) });
+      expect([loud.status, loud.headers.get('clavis-credits-remaining')]).toEqual([200, '0']);
+    } finally {
+      await quiet.close();
+    }
+  });
+
   describe('signed requests', () => {
     const url = '/v1/orders?side=buy&pair=BTC-USD';
     const body = JSON.stringify({ qty: 1, price: '65000.00' });

@@ -14,6 +14,8 @@ export interface ProtectOptions {
   environment?: Environment;
   /** Whether the app hands the middleware the raw body (default true). */
   keepRawBody?: boolean;
+  cost?: number;
+  rateLimitHeaders?: boolean;
 }
 
 export type Framework = 'fastify' | 'node:http';
@@ -44,10 +46,10 @@ async function startFastify(opts: ProtectOptions): Promise<ProtectedApp> {
   if (opts.keepRawBody ?? true) app.addHook('preParsing', clavisBodyHash);
   const answer = (req: object, body: unknown): RouteAnswer => ({ identity: clavisIdentity(req) ?? null, property: Reflect.get(req, 'clavis'), body });
   // Route-level, with a fixed scope.
-  app.get('/v1/prices', { preHandler: clavisFastify({ verifier: opts.verifier, scope: 'prices:read', environment: opts.environment }) }, async (req) => answer(req, null));
+  app.get('/v1/prices', { preHandler: clavisFastify({ verifier: opts.verifier, scope: 'prices:read', environment: opts.environment, cost: opts.cost, rateLimitHeaders: opts.rateLimitHeaders }) }, async (req) => answer(req, null));
   // Scope-level hook, choosing the scope per request.
   await app.register(async (scoped) => {
-    scoped.addHook('preHandler', clavisFastify({ verifier: opts.verifier, scope: (req) => scopeOf(req.raw.url ?? ''), environment: opts.environment }));
+    scoped.addHook('preHandler', clavisFastify({ verifier: opts.verifier, scope: (req) => scopeOf(req.raw.url ?? ''), environment: opts.environment, cost: opts.cost, rateLimitHeaders: opts.rateLimitHeaders }));
     scoped.get('/v1/index/ct100', async (req) => answer(req, null));
     scoped.post('/v1/orders', async (req) => answer(req, req.body));
   });
@@ -56,7 +58,7 @@ async function startFastify(opts: ProtectOptions): Promise<ProtectedApp> {
 }
 
 async function startNodeHttp(opts: ProtectOptions): Promise<ProtectedApp> {
-  const protect = clavisExpress({ verifier: opts.verifier, scope: (req: IncomingMessage) => scopeOf(req.url ?? ''), environment: opts.environment });
+  const protect = clavisExpress({ verifier: opts.verifier, scope: (req: IncomingMessage) => scopeOf(req.url ?? ''), environment: opts.environment, cost: opts.cost, rateLimitHeaders: opts.rateLimitHeaders });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -39,9 +39,10 @@ const DEFAULTS = { cacheTtlMs: 5000, negativeTtlMs: 1000, maxEntries: 10_000, ti
  * local cache so a provider does not pay a round trip per request.
  *
  * What is cached, and why nothing else:
- * - VALID answers, per (key, scope, environment, ip), for `cacheTtlMs`. The price: a revocation
- *   or suspension reaches this process only when the entry expires (default 5 s). Use TTL 0, or
- *   the gateway (which Clavis invalidates by push), for keys where that window matters.
+ * - VALID answers, per (key, scope, environment, ip), for `cacheTtlMs`. The price: a revocation,
+ *   suspension or any tightening of the key (scopes, a new signing requirement or limit) reaches
+ *   this process only when the entry expires (default 5 s). Use TTL 0, or the gateway (which
+ *   Clavis invalidates by push), for keys where that window matters.
  * - MALFORMED and NOT_FOUND answers for the shorter `negativeTtlMs`, so a flood of made-up keys
  *   costs Clavis one call per key and second. Other refusals (REVOKED, SUSPENDED, …) are not
  *   cached: a resumed key should work at once.

@@ -84,7 +84,7 @@ Exit status: 0 nothing found, 1 something found, 2 usage or scan error.
 Examples:
   $ clavis scan                                # the current folder, honouring .gitignore
   $ clavis scan --git --format sarif --output clavis.sarif
-  $ git diff --cached | clavis scan -          # or: clavis scan --staged
+  $ git show HEAD:app.env | clavis scan -      # standard input
   $ clavis scan src config --json | jq '.findings[] | .ruleId'
   $ CLAVIS_TOKEN=… clavis scan --git --revoke  # revoke every live key found in history`,
     )

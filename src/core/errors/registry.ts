@@ -67,9 +67,27 @@ export const ERROR_CODES = {
   RETIRE_BLOCKED: { status: 409, title: 'Data is still wrapped by a version below the requested minimum; rewrap first' },
   UNSEAL_FAILED: { status: 400, title: 'The keyring could not be unsealed with what was given' },
   OPERATOR_ONLY: { status: 403, title: 'Only tokens of the operator workspace may manage the keyring' },
+  // Usage and alerts (docs/guides/monitoring.md)
+  ALERT_NOT_FOUND: { status: 404, title: 'No such alert in this workspace' },
+  ALERT_STATE_CONFLICT: { status: 409, title: 'The alert is not in a state that allows this operation' },
+  USAGE_RANGE_INVALID: { status: 400, title: 'The usage time range is empty, reversed or has too many buckets' },
+  OWNER_NOT_OFFBOARDED: { status: 404, title: 'The owner is not marked as offboarded in this workspace' },
   // Leak reports (POST /v1/leaks, authenticated by the reporter's signature)
   LEAK_REPORTS_DISABLED: { status: 404, title: 'Leak reports are not configured on this server' },
   LEAK_SIGNATURE_INVALID: { status: 401, title: 'The leak report signature is missing or does not verify' },
+  // Crypto data API: market data, the index, quotes and paper portfolios (docs/guides/data-api.md)
+  MARKET_DATA_UNAVAILABLE: { status: 503, title: 'This server serves no market data (CLAVIS_MARKET_DATA=off, or its data worker stopped)' },
+  MARKET_DATA_INVALID: { status: 503, title: 'The configured market data could not be loaded (bad file or rows)' },
+  MARKET_API_FAILED: { status: 502, title: 'The market data provider did not answer' },
+  INDEX_DATA_INSUFFICIENT: { status: 503, title: 'The market data cannot support the index (no BTC, no bear asset, too short)' },
+  INDEX_DATE_OUT_OF_RANGE: { status: 400, title: 'The date is outside what the index or the market data covers' },
+  INDEX_QUERY_INVALID: { status: 400, title: 'A query parameter of the index is not valid' },
+  ASSET_NOT_FOUND: { status: 404, title: 'No such asset in the market data' },
+  QUOTE_NOT_FOUND: { status: 404, title: 'No such quote for this key owner' },
+  QUOTE_EXPIRED: { status: 410, title: 'The quote has expired; ask for a new one' },
+  QUOTE_USED: { status: 409, title: 'The quote was already executed; each quote executes once' },
+  OWNER_REQUIRED: { status: 403, title: 'The key has no owner identity, so it has no paper portfolio' },
+  INSUFFICIENT_UNITS: { status: 409, title: 'The portfolio holds fewer index units than the sale needs' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -117,7 +117,7 @@ export interface AlertTransition {
 export interface AlertRepo {
   /**
    * Inserts `alert` unless an unresolved alert with the same (workspace, dedupeKey) exists; then
-   * that one gains an occurrence, the new lastSeenAt and evidence, and the higher severity. A
+   * that one gains `alert.occurrences` more occurrences, the new lastSeenAt and evidence, and the higher severity. A
    * unique index makes this hold across nodes. Returns the stored alert and whether it is new.
    */
   raise(alert: AlertRecord): Promise<{ alert: AlertRecord; created: boolean }>;
@@ -141,6 +141,7 @@ export interface OffboardedOwner {
 export interface OwnerRepo {
   /** Marks the owner offboarded; false when already marked (the first mark stays). */
   offboard(record: OffboardedOwner): Promise<boolean>;
+  find(workspaceId: string, ownerId: string): Promise<OffboardedOwner | null>;
   /** Removes the mark; false when there was none. */
   reinstate(workspaceId: string, ownerId: string): Promise<boolean>;
   /** The workspace's offboarded owners in ownerId order, after `afterOwnerId`. */

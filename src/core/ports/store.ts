@@ -11,6 +11,7 @@ import type {
 } from '../model.ts';
 import type { KeyringRepo, SecretsRepo } from './vault-store.ts';
 import type { AlertRepo, OwnerRepo, UsageRepo } from './monitor-store.ts';
+import type { PortfolioRepo, QuoteRepo, WaitlistRepo } from './paper-store.ts';
 
 /** Cursor pagination: ids are time-sortable, so `afterId` pages in creation order. */
 export interface Page {
@@ -116,10 +117,14 @@ export interface Repos {
   usage: UsageRepo;
   alerts: AlertRepo;
   owners: OwnerRepo;
+  quotes: QuoteRepo;
+  portfolios: PortfolioRepo;
+  waitlist: WaitlistRepo;
 }
 
 export type { KeyringRecord, KeyringRepo, RootKeyRecord, SecretListFilter, SecretRecord, SecretRef, SecretSummary, SecretVersionPatch, SecretVersionRecord, SecretsRepo } from './vault-store.ts';
 export type { AlertFilter, AlertRecord, AlertRepo, AlertSeverity, AlertStatus, AlertTransition, KeyLastUse, OffboardedOwner, OwnerRepo, UsageBucketRow, UsageRepo, UsageSeriesQuery, UsageSeriesRow } from './monitor-store.ts';
+export type { PortfolioRecord, PortfolioRepo, PositionRecord, QuoteRecord, QuoteRepo, TradeRecord, TradeSide, WaitlistEntry, WaitlistRepo } from './paper-store.ts';
 
 /** Receives the changes other nodes announce. */
 export interface ChangeListener {

@@ -24,6 +24,8 @@ import { NO_ANNOUNCE, NO_WATCH } from '../shared/no-change-feed.ts';
 import { eventTimeMs, transactionEnded } from '../shared/records.ts';
 import { clampLimit } from '../shared/rows.ts';
 import { createVaultState, makeMemoryVaultRepos, type VaultState } from './vault-repos.ts';
+import { createMonitorState, makeMemoryMonitorRepos, type MonitorState } from './monitor-repos.ts';
+import { createPaperState, makeMemoryPaperRepos, type PaperState } from './paper-repos.ts';
 
 interface StoredEvent {
   stored: StoredAuditEvent;
@@ -44,6 +46,8 @@ interface State {
   /** Per workspace, checkpoints by tree size. */
   checkpoints: Map<string, Map<number, AuditCheckpoint>>;
   vault: VaultState;
+  monitor: MonitorState;
+  paper: PaperState;
   journal: Journal;
 }
 
@@ -60,6 +64,8 @@ function emptyState(j: Journal): State {
     eventIds: new JournaledSet(j),
     checkpoints: new JournaledMap(j),
     vault: createVaultState(j, (id) => workspaces.has(id)),
+    monitor: createMonitorState(j, (id) => workspaces.has(id)),
+    paper: createPaperState(j, (id) => workspaces.has(id)),
     journal: j,
   };
 }
@@ -268,7 +274,7 @@ function makeRepos(exec: Exec): Repos {
       ),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))) };
 }
 
 /**

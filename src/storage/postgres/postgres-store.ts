@@ -21,6 +21,8 @@ import {
 import { mapPgError, storeUnavailable } from './postgres-errors.ts';
 import { migratePostgres } from './postgres-migrate.ts';
 import { makePostgresVaultRepos } from './vault-repos.ts';
+import { makePostgresMonitorRepos } from './monitor-repos.ts';
+import { makePostgresPaperRepos } from './paper-repos.ts';
 
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// connection URL. */
@@ -376,7 +378,7 @@ function makeRepos(run: Run, channel: string): Repos {
     },
   };
 
-  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run) };
+  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run) };
 }
 
 /** A client whose connection failed must not go back to the pool; release(err) destroys it. */

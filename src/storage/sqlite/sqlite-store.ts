@@ -21,6 +21,8 @@ import {
 } from '../shared/rows.ts';
 import { migrateSqlite } from './sqlite-migrate.ts';
 import { makeSqliteVaultRepos, prepareVaultStatements, type VaultStatements } from './vault-repos.ts';
+import { makeSqliteMonitorRepos, prepareMonitorStatements, type MonitorStatements } from './monitor-repos.ts';
+import { makeSqlitePaperRepos, preparePaperStatements, type PaperStatements } from './paper-repos.ts';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for a private in-memory database. */
@@ -182,6 +184,8 @@ function patchParams(workspaceId: string, id: string, patch: ApiKeyPatch): Param
 function makeRepos(
   s: Statements,
   vs: VaultStatements,
+  ms: MonitorStatements,
+  ps: PaperStatements,
   keyList: (sql: string) => Statement<[Params], KeyRow>,
   eventList: (sql: string) => Statement<[Params], EventRow>,
   exec: Exec,
@@ -388,7 +392,7 @@ function makeRepos(
     workspacesNeedingCheckpoint: () => exec(() => s.workspacesNeedingCheckpoint.all().map((r) => r.workspace_id)),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec) };
 }
 
 /**
@@ -404,6 +408,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const db = new Database(opts.path);
   let s: Statements;
   let vs: VaultStatements;
+  let ms: MonitorStatements;
+  let ps: PaperStatements;
   let keyList: (sql: string) => Statement<[Params], KeyRow>;
   let eventList: (sql: string) => Statement<[Params], EventRow>;
   try {
@@ -414,6 +420,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     migrateSqlite(db);
     s = prepareStatements(db);
     vs = prepareVaultStatements(db);
+    ms = prepareMonitorStatements(db);
+    ps = preparePaperStatements(db);
     keyList = statementCache<KeyRow>(db);
     eventList = statementCache<EventRow>(db);
   } catch (err) {
@@ -426,7 +434,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (!db.open) throw new Error('sqlite store is closed');
     return op();
   };
-  const direct = makeRepos(s, vs, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
+  const direct = makeRepos(s, vs, ms, ps, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
 
   return {
     kind: 'sqlite',
@@ -435,7 +443,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       mutex.run(async () => {
         run(() => s.begin.run());
         let active = true;
-        const tx = makeRepos(s, vs, keyList, eventList, async (op) => {
+        const tx = makeRepos(s, vs, ms, ps, keyList, eventList, async (op) => {
           if (!active) throw transactionEnded();
           return run(op);
         });

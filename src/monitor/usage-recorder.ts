@@ -1,0 +1,67 @@
+import type { KeyLastUse, UsageBucketRow } from '../core/ports/store.ts';
+import { MINUTE_MS, type UsageEvent } from './usage-event.ts';
+
+/** What one flush writes: the minute buckets and the last use per key since the previous flush. */
+export interface UsageBatch {
+  buckets: UsageBucketRow[];
+  lastUse: KeyLastUse[];
+}
+
+/**
+ * In-memory usage counts per (workspace, key, route, code, country, minute) and the latest use
+ * per key, between two flushes. At most `maxBuckets` distinct buckets are held: past that, counts
+ * for new buckets are dropped (and counted) until the next flush empties the table, so memory
+ * stays bounded even while the store is down.
+ */
+export class UsageRecorder {
+  #buckets = new Map<string, UsageBucketRow>();
+  #lastUse = new Map<string, KeyLastUse>();
+  readonly #maxBuckets: number;
+  /** Verifications not counted because the table was full. */
+  dropped = 0;
+
+  constructor(maxBuckets: number) {
+    this.#maxBuckets = maxBuckets;
+  }
+
+  get buckets(): number {
+    return this.#buckets.size;
+  }
+
+  /** Counts one event in the workspace it is filed under. */
+  add(e: UsageEvent, workspaceId: string): void {
+    const minute = e.at - (e.at % MINUTE_MS);
+    const key = `${workspaceId}\u0000${e.keyId ?? ''}\u0000${minute}\u0000${e.route}\u0000${e.code}\u0000${e.country ?? ''}`;
+    const row = this.#buckets.get(key);
+    if (row !== undefined) row.count += 1;
+    else if (this.#buckets.size < this.#maxBuckets) this.#buckets.set(key, { workspaceId, keyId: e.keyId, minute, route: e.route, code: e.code, country: e.country, count: 1 });
+    else this.dropped += 1;
+    if (e.keyId !== null) {
+      const last = this.#lastUse.get(e.keyId);
+      if (last === undefined || e.at >= last.at) this.#lastUse.set(e.keyId, { keyId: e.keyId, workspaceId, at: e.at, ip: e.ip, country: e.country });
+    }
+  }
+
+  /** Hands over everything counted so far and starts afresh. */
+  take(): UsageBatch {
+    const batch = { buckets: [...this.#buckets.values()], lastUse: [...this.#lastUse.values()] };
+    this.#buckets = new Map();
+    this.#lastUse = new Map();
+    return batch;
+  }
+
+  /** Puts back a batch whose flush failed, merged with what arrived meanwhile (within the bound). */
+  restore(batch: UsageBatch): void {
+    for (const r of batch.buckets) {
+      const key = `${r.workspaceId}\u0000${r.keyId ?? ''}\u0000${r.minute}\u0000${r.route}\u0000${r.code}\u0000${r.country ?? ''}`;
+      const row = this.#buckets.get(key);
+      if (row !== undefined) row.count += r.count;
+      else if (this.#buckets.size < this.#maxBuckets) this.#buckets.set(key, r);
+      else this.dropped += r.count;
+    }
+    for (const u of batch.lastUse) {
+      const last = this.#lastUse.get(u.keyId);
+      if (last === undefined || u.at > last.at) this.#lastUse.set(u.keyId, u);
+    }
+  }
+}
