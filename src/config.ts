@@ -5,6 +5,10 @@ import { parseLeakPublicKeys } from './scan/leaks/leak-signature.ts';
 import { parseCidr } from './core/keys/ip-allowlist.ts';
 import type { KeyObject } from 'node:crypto';
 import type { KeyProviderSettings } from './keyring/settings.ts';
+import { existsSync } from 'node:fs';
+import type { Environment } from './core/keys/key-format.ts';
+import type { MarketDataSettings } from './market/market-data.ts';
+import { ALERT_TYPES, type AlertType, type DetectorThresholds } from './monitor/thresholds.ts';
 
 /**
  * One schema for every setting, parsed once at start; docs/reference/config.md is generated from
@@ -20,6 +24,18 @@ interface Setting {
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const seconds = z.coerce.number().int().min(0);
+const count = (min = 1) => z.coerce.number().int().min(min).max(1_000_000_000);
+
+/** Comma-separated addresses or CIDR ranges. */
+const cidrList = z.string().transform((v, ctx) => {
+  const entries = v.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const bad = entries.filter((e) => parseCidr(e) === null);
+  if (bad.length > 0) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not an IP address or CIDR range: ${bad.join(', ')}` });
+    return z.NEVER;
+  }
+  return entries;
+});
 
 export const SETTINGS = {
   CLAVIS_HOST: { description: 'Address to listen on. Without TLS, anything but loopback needs CLAVIS_ALLOW_PLAIN_HTTP=true.', default: '127.0.0.1', schema: z.string().min(1) },
@@ -65,6 +81,11 @@ export const SETTINGS = {
   CLAVIS_VAULT_TRANSIT_KEY: { description: 'Transit key (aes256-gcm96) whose versions are the root key versions; created when missing.', default: 'clavis-root', schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a key name') },
   CLAVIS_VAULT_SIGNING_KEY: { description: 'Transit key (ed25519) that signs audit checkpoints; created when missing.', default: 'clavis-audit', schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a key name') },
   CLAVIS_SECRETS_MAX_VERSIONS: { description: 'Versions kept per secret; writing one more removes the oldest with its data key.', default: '10', schema: z.coerce.number().int().min(1).max(1000) },
+  CLAVIS_MARKET_DATA: { description: 'What the crypto data API (`/v1/prices`, `/v1/signals`, `/v1/indices`, docs/guides/data-api.md) serves: `simulator` (a deterministic simulated market; every number is synthetic), `coingecko` (the CoinGecko API, see CLAVIS_COINGECKO_*), a path to a CSV or CoinGecko-shaped JSON file or a folder of them, or `off`. Loaded once in a worker thread after the server listens (data requests wait for it) and again daily after 00:05 UTC.', default: 'simulator', schema: z.string().min(1) },
+  CLAVIS_COINGECKO_API_KEY: { description: 'CoinGecko API key for CLAVIS_MARKET_DATA=coingecko; sent only in its request header. Unset: the keyless public API (low rate limits).', schema: z.string().min(1).optional() },
+  CLAVIS_COINGECKO_PLAN: { description: 'CoinGecko plan of the key: `demo` (api.coingecko.com) or `pro` (pro-api.coingecko.com).', default: 'demo', schema: z.enum(['demo', 'pro']) },
+  CLAVIS_PRICE_STREAM_INTERVAL_MS: { description: 'Interval of the simulated intraday ticks of `GET /v1/prices/stream` (Server-Sent Events).', default: '5000', schema: z.coerce.number().int().min(100).max(3_600_000) },
+  CLAVIS_DATA_API_ENVIRONMENT: { description: 'Only keys of this environment (`live`, `test`, `dev`) may call the data API; others get ENV_MISMATCH. Unset: keys of every environment.', schema: z.enum(['live', 'test', 'dev']).optional() },
   CLAVIS_BODY_LIMIT_BYTES: { description: 'Largest request body accepted.', default: '65536', schema: z.coerce.number().int().min(1024) },
   CLAVIS_LOG_LEVEL: { description: 'pino log level.', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
   CLAVIS_LEAK_REPORT_PUBLIC_KEYS: {
@@ -113,6 +134,40 @@ export const SETTINGS = {
       })
       .optional(),
   },
+  CLAVIS_TRUST_PROXY: { description: 'Comma-separated addresses or CIDR ranges of proxies in front of the admin API whose X-Forwarded-For is believed for the client address that usage counting and detection locate when a verify call names no `ip`. Unset: the socket peer, X-Forwarded-For ignored.', schema: cidrList.optional() },
+  CLAVIS_GEOIP: { description: 'Locate client addresses with the GeoIP database shipped in `geoip-lite` (country, approximate position) for usage by country and the new-country and impossible-travel detectors. Loading it takes ~0.4 s and ~150 MB; `false` leaves every address unlocated.', default: 'true', schema: bool },
+  CLAVIS_USAGE_FLUSH_INTERVAL_SECONDS: { description: 'How often usage counts and last uses are written to the store (one transaction) and detector findings are stored as alerts; shut-down flushes once more. 0 turns the timer off.', default: '10', schema: seconds.max(3600) },
+  CLAVIS_USAGE_RETENTION_DAYS: { description: 'Per-minute usage buckets older than this are deleted (checked once a day at a flush); 0 keeps them forever.', default: '90', schema: seconds.max(3650) },
+  CLAVIS_USAGE_MAX_PENDING_EVENTS: { description: 'Verifications queued for counting between drains at most; beyond it they are dropped and counted in `clavis_usage_dropped_total`.', default: '100000', schema: count(1000) },
+  CLAVIS_DETECTORS_DISABLED: { description: `Comma-separated alert types whose detectors are off: ${ALERT_TYPES.join(', ')}.`, schema: z.string().transform((v, ctx) => {
+    const types = v.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    const bad = types.filter((t) => !(ALERT_TYPES as readonly string[]).includes(t));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `unknown alert type: ${bad.join(', ')}` });
+      return z.NEVER;
+    }
+    return types as AlertType[];
+  }).optional() },
+  CLAVIS_DETECT_RATE_SPIKE_FACTOR: { description: 'rate-spike: a minute must reach this multiple of the key\'s baseline (its decaying per-minute peak).', default: '3', schema: z.coerce.number().min(1.1).max(1000) },
+  CLAVIS_DETECT_RATE_SPIKE_MIN_REQUESTS: { description: 'rate-spike: and at least this many requests in the minute.', default: '60', schema: count() },
+  CLAVIS_DETECT_RATE_SPIKE_WARMUP_MINUTES: { description: 'rate-spike: minutes a key must have been seen (since this process started) before it can spike.', default: '60', schema: count(0) },
+  CLAVIS_DETECT_RATE_SPIKE_HALF_LIFE_MINUTES: { description: 'rate-spike: half-life of the decaying per-minute peak that is the baseline.', default: '1440', schema: count() },
+  CLAVIS_DETECT_NEW_LOCATION_WARMUP_USES: { description: 'new-country, new-network: successful uses a key needs before a new place alerts.', default: '50', schema: count(0) },
+  CLAVIS_DETECT_NEW_LOCATION_WARMUP_HOURS: { description: 'new-country, new-network: and hours since its first use.', default: '24', schema: count(0) },
+  CLAVIS_DETECT_NEW_LOCATION_MAX_NETWORKS: { description: 'new-network: a key seen from more networks (/24, /48) than this roams, and new networks stop alerting for it.', default: '8', schema: count() },
+  CLAVIS_DETECT_TRAVEL_MAX_SPEED_KMH: { description: 'impossible-travel: speed between consecutive uses of a key above which the travel is impossible.', default: '1000', schema: count() },
+  CLAVIS_DETECT_TRAVEL_MIN_DISTANCE_KM: { description: 'impossible-travel: distance (after both GeoIP accuracy radii) below which two places count as one.', default: '500', schema: count(0) },
+  CLAVIS_DETECT_FAILED_WINDOW_SECONDS: { description: 'failed-verify-burst: sliding window of refused credentials.', default: '60', schema: count() },
+  CLAVIS_DETECT_FAILED_PER_IP: { description: 'failed-verify-burst: refused credentials from one address within the window.', default: '20', schema: count() },
+  CLAVIS_DETECT_FAILED_PER_KEY: { description: 'failed-verify-burst: refused uses of one key within the window.', default: '10', schema: count() },
+  CLAVIS_DETECT_BAD_SIGNATURE_WINDOW_SECONDS: { description: 'bad-signature-burst: sliding window of SIGNATURE_INVALID and REPLAYED.', default: '60', schema: count() },
+  CLAVIS_DETECT_BAD_SIGNATURE_PER_IP: { description: 'bad-signature-burst: bad signatures from one address within the window.', default: '10', schema: count() },
+  CLAVIS_DETECT_BAD_SIGNATURE_PER_KEY: { description: 'bad-signature-burst: bad signatures against one key within the window.', default: '5', schema: count() },
+  CLAVIS_DETECT_SCOPE_DENIAL_WINDOW_SECONDS: { description: 'scope-denial-burst: sliding window of INSUFFICIENT_SCOPE.', default: '300', schema: count() },
+  CLAVIS_DETECT_SCOPE_DENIAL_PER_KEY: { description: 'scope-denial-burst: scope denials of one key within the window.', default: '10', schema: count() },
+  CLAVIS_DETECT_DORMANT_DAYS: { description: 'dormant-key-use: a key unused (or never used since creation) this many days alerts on its next use.', default: '30', schema: count() },
+  CLAVIS_DETECT_MAX_TRACKED_KEYS: { description: 'Keys each detector keeps state for; the least recently seen is forgotten beyond it (bounded memory).', default: '100000', schema: count(100) },
+  CLAVIS_DETECT_MAX_TRACKED_IPS: { description: 'Client addresses the burst detectors keep state for; the least recently seen is forgotten beyond it.', default: '100000', schema: count(100) },
 } satisfies Record<string, Setting>;
 
 type Settings = typeof SETTINGS;
@@ -142,8 +197,22 @@ export interface Config {
   auditSigningKeyFileSet: boolean;
   unsealRetrySeconds: number;
   secretsMaxVersions: number;
+  /** What the data API serves (CLAVIS_MARKET_DATA); undefined when `off`. */
+  marketData: MarketDataSettings | undefined;
+  /** Data API edge settings: the environment its keys must have (any when undefined) and the SSE tick interval. */
+  dataApi: { environment: Environment | undefined; priceStreamIntervalMs: number };
   /** The gateway (CLAVIS_GATEWAY_*), when an upstream and a route file are set. */
   gateway: { upstream: string; routesFile: string; port: number; trustProxy: string[] } | undefined;
+  /** Usage counting and anomaly detection (docs/guides/monitoring.md). */
+  monitor: {
+    trustProxy: string[];
+    geoip: boolean;
+    flushIntervalSeconds: number;
+    retentionDays: number;
+    maxPendingEvents: number;
+    disabled: AlertType[];
+    thresholds: DetectorThresholds;
+  };
 }
 
 export class ConfigError extends Error {
@@ -187,6 +256,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (r.CLAVIS_VAULT_ADDR === undefined) problems.push('CLAVIS_KEY_PROVIDER=vault-transit needs CLAVIS_VAULT_ADDR');
     if (r.CLAVIS_VAULT_TOKEN === undefined && r.CLAVIS_VAULT_TOKEN_FILE === undefined) problems.push('CLAVIS_KEY_PROVIDER=vault-transit needs CLAVIS_VAULT_TOKEN or CLAVIS_VAULT_TOKEN_FILE');
   }
+  const marketData = marketDataSettings(r);
+  if (marketData?.kind === 'file' && !existsSync(marketData.path)) problems.push(`CLAVIS_MARKET_DATA: no such file or folder: ${marketData.path} (or use simulator, coingecko, off)`);
   if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = resolve(r.CLAVIS_DATA_DIR);
   const keyProvider = keyProviderSettings(r, dataDir);
@@ -221,11 +292,46 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     auditSigningKeyFileSet: r.CLAVIS_AUDIT_SIGNING_KEY_FILE !== undefined,
     unsealRetrySeconds: r.CLAVIS_UNSEAL_RETRY_SECONDS,
     secretsMaxVersions: r.CLAVIS_SECRETS_MAX_VERSIONS,
+    marketData,
+    dataApi: { environment: r.CLAVIS_DATA_API_ENVIRONMENT, priceStreamIntervalMs: r.CLAVIS_PRICE_STREAM_INTERVAL_MS },
     gateway:
       r.CLAVIS_GATEWAY_UPSTREAM !== undefined && r.CLAVIS_GATEWAY_ROUTES_FILE !== undefined
         ? { upstream: r.CLAVIS_GATEWAY_UPSTREAM, routesFile: resolve(r.CLAVIS_GATEWAY_ROUTES_FILE), port: r.CLAVIS_GATEWAY_PORT, trustProxy: r.CLAVIS_GATEWAY_TRUST_PROXY ?? [] }
         : undefined,
+    monitor: {
+      trustProxy: r.CLAVIS_TRUST_PROXY ?? [],
+      geoip: r.CLAVIS_GEOIP,
+      flushIntervalSeconds: r.CLAVIS_USAGE_FLUSH_INTERVAL_SECONDS,
+      retentionDays: r.CLAVIS_USAGE_RETENTION_DAYS,
+      maxPendingEvents: r.CLAVIS_USAGE_MAX_PENDING_EVENTS,
+      disabled: r.CLAVIS_DETECTORS_DISABLED ?? [],
+      thresholds: {
+        rateSpike: { factor: r.CLAVIS_DETECT_RATE_SPIKE_FACTOR, minRequests: r.CLAVIS_DETECT_RATE_SPIKE_MIN_REQUESTS, warmupMinutes: r.CLAVIS_DETECT_RATE_SPIKE_WARMUP_MINUTES, baselineHalfLifeMinutes: r.CLAVIS_DETECT_RATE_SPIKE_HALF_LIFE_MINUTES },
+        newLocation: { warmupUses: r.CLAVIS_DETECT_NEW_LOCATION_WARMUP_USES, warmupHours: r.CLAVIS_DETECT_NEW_LOCATION_WARMUP_HOURS, maxNetworks: r.CLAVIS_DETECT_NEW_LOCATION_MAX_NETWORKS },
+        impossibleTravel: { maxSpeedKmh: r.CLAVIS_DETECT_TRAVEL_MAX_SPEED_KMH, minDistanceKm: r.CLAVIS_DETECT_TRAVEL_MIN_DISTANCE_KM },
+        failedVerifications: { windowSeconds: r.CLAVIS_DETECT_FAILED_WINDOW_SECONDS, perIp: r.CLAVIS_DETECT_FAILED_PER_IP, perKey: r.CLAVIS_DETECT_FAILED_PER_KEY },
+        badSignatures: { windowSeconds: r.CLAVIS_DETECT_BAD_SIGNATURE_WINDOW_SECONDS, perIp: r.CLAVIS_DETECT_BAD_SIGNATURE_PER_IP, perKey: r.CLAVIS_DETECT_BAD_SIGNATURE_PER_KEY },
+        scopeDenials: { windowSeconds: r.CLAVIS_DETECT_SCOPE_DENIAL_WINDOW_SECONDS, perKey: r.CLAVIS_DETECT_SCOPE_DENIAL_PER_KEY },
+        dormant: { idleDays: r.CLAVIS_DETECT_DORMANT_DAYS },
+        maxTrackedKeys: r.CLAVIS_DETECT_MAX_TRACKED_KEYS,
+        maxTrackedIps: r.CLAVIS_DETECT_MAX_TRACKED_IPS,
+      },
+    },
   };
+}
+
+/** CLAVIS_MARKET_DATA: a provider name, `off`, or else a file or folder path. */
+function marketDataSettings(r: Raw): MarketDataSettings | undefined {
+  switch (r.CLAVIS_MARKET_DATA) {
+    case 'off':
+      return undefined;
+    case 'simulator':
+      return { kind: 'simulator' };
+    case 'coingecko':
+      return { kind: 'coingecko', plan: r.CLAVIS_COINGECKO_PLAN, ...(r.CLAVIS_COINGECKO_API_KEY === undefined ? {} : { apiKey: r.CLAVIS_COINGECKO_API_KEY }) };
+    default:
+      return { kind: 'file', path: resolve(r.CLAVIS_MARKET_DATA) };
+  }
 }
 
 /** The key provider part of the configuration (only the settings of the chosen provider). */

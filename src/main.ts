@@ -68,6 +68,14 @@ export async function main(env: Record<string, string | undefined> = process.env
     }, config.audit.checkpointIntervalSeconds * 1000);
     timer.unref();
   }
+  // Usage counts and detector findings reach the store on this timer; the verify path only queues.
+  let usageTimer: NodeJS.Timeout | undefined;
+  if (config.monitor.flushIntervalSeconds > 0) {
+    usageTimer = setInterval(() => {
+      services.usage.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'usage flush failed'));
+    }, config.monitor.flushIntervalSeconds * 1000);
+    usageTimer.unref();
+  }
 
   let closing = false;
   const shutdown = (signal: string): void => {
@@ -75,10 +83,14 @@ export async function main(env: Record<string, string | undefined> = process.env
     closing = true;
     log.info({ signal }, 'shutting down');
     if (timer !== undefined) clearInterval(timer);
+    if (usageTimer !== undefined) clearInterval(usageTimer);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     (gateway === undefined ? Promise.resolve() : gateway.app.close())
       .then(() => app.close())
+      // After the last request: every counted verification and finding reaches the store (the
+      // alerts it raises are audited, so the checkpoint comes after).
+      .then(() => services.usage.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'usage flush at shutdown failed')))
       .then(() => services.audit.checkpointAll())
       .then(() => state.close())
       .then(() => process.exit(0))

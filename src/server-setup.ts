@@ -8,6 +8,7 @@ import { createServices, type Services } from './services.ts';
 import { createMemoryLimiter, createMemoryNonceStore } from './storage/memory/memory-limiter.ts';
 import { openRedisLimiter } from './storage/redis/redis-limiter.ts';
 import { openStore } from './storage/open-store.ts';
+import { loadGeoipLite } from './geoip/geoip-lite-locator.ts';
 
 /** What a server process runs on: the store, the services over it and its change feed. */
 export interface ServerState {
@@ -71,6 +72,16 @@ export async function openServerState(config: Config): Promise<ServerState> {
     leaks: config.leakReports,
     keyring: keyring.keyring,
     secretsMaxVersions: config.secretsMaxVersions,
+    monitor: {
+      ...(config.monitor.geoip ? { geo: loadGeoipLite() } : {}),
+      thresholds: config.monitor.thresholds,
+      disabled: config.monitor.disabled,
+      trustProxy: config.monitor.trustProxy,
+      retentionDays: config.monitor.retentionDays,
+      maxPendingEvents: config.monitor.maxPendingEvents,
+      processMetrics: true,
+      onError: (err, what) => process.stderr.write(`clavis: ${what} failed: ${err instanceof Error ? err.message : String(err)}\n`),
+    },
     ...(keyring.unseal !== undefined ? { unseal: keyring.unseal } : {}),
   });
   const watch = await store.watch(services.changeListener);

@@ -16,6 +16,12 @@ import { LeakReportService, type LeakPolicy } from './scan/leaks/leak-report.ts'
 import type { CompromisePlaybook } from './scan/compromise-playbook.ts';
 import type { KeyObject } from 'node:crypto';
 import { createMemoryLimiter, createMemoryNonceStore } from './storage/memory/memory-limiter.ts';
+import { clientIp, trustedProxies } from './gateway/client-ip.ts';
+import { createPrometheusMetrics, type PrometheusMetrics } from './metrics/prometheus-metrics.ts';
+import { AlertService } from './monitor/alert-service.ts';
+import { NO_GEO, type GeoLocator } from './monitor/geo-locator.ts';
+import { DEFAULT_THRESHOLDS, type AlertType, type DetectorThresholds } from './monitor/thresholds.ts';
+import { UsageMonitor } from './monitor/usage-monitor.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -39,6 +45,24 @@ export interface ServiceOptions {
   unseal?: (passphrase: string) => Promise<void>;
   /** Versions kept per secret; default 10. */
   secretsMaxVersions?: number;
+  /** Usage counting and detection. Default: no GeoIP, DEFAULT_THRESHOLDS, no proxy trusted, no process metrics. */
+  monitor?: MonitorOptions;
+}
+
+/** The monitor part of the service options (src/config.ts `monitor`). */
+export interface MonitorOptions {
+  geo?: GeoLocator;
+  thresholds?: DetectorThresholds;
+  disabled?: readonly AlertType[];
+  /** Proxies whose X-Forwarded-For names the client address (CLAVIS_TRUST_PROXY). */
+  trustProxy?: readonly string[];
+  retentionDays?: number;
+  maxPendingEvents?: number;
+  /** process_* and nodejs_* metrics on /metrics (the server turns them on). */
+  processMetrics?: boolean;
+  /** Early drains; default setImmediate. Tests pass one they control. */
+  schedule?: (fn: () => void) => void;
+  onError?: (err: unknown, what: string) => void;
 }
 
 /** Everything a handler calls; built once per process (or per test). */
@@ -58,6 +82,12 @@ export interface Services {
   keyringAdmin: KeyringAdmin;
   secrets: SecretsService;
   unseal: ((passphrase: string) => Promise<void>) | null;
+  /** Counts every verification and runs the detectors (`usage.record` is all the verify path pays). */
+  usage: UsageMonitor;
+  alerts: AlertService;
+  metrics: PrometheusMetrics;
+  /** The client address of a request: the socket peer, or X-Forwarded-For behind a trusted proxy. */
+  clientIp(socketAddress: string | undefined, forwardedFor: string | string[] | undefined): string;
 }
 
 /**
@@ -88,5 +118,27 @@ export function createServices(opts: ServiceOptions): Services {
   const keyring = opts.keyring ?? new Keyring(clock, 'no key provider is configured');
   const secrets = new SecretsService({ store: opts.store, keyring, audit, clock, maxVersions: opts.secretsMaxVersions ?? 10 });
   const keyringAdmin = new KeyringAdmin({ store: opts.store, keyring, audit, clock });
-  return { store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener, keyring, keyringAdmin, secrets, unseal: opts.unseal ?? null };
+  const m = opts.monitor ?? {};
+  let usage: UsageMonitor | undefined;
+  const metrics = createPrometheusMetrics(() => ({ ...(usage?.stats() ?? { pendingEvents: 0, pendingBuckets: 0, trackedSubjects: 0 }), verifyCacheKeys: verifier.cachedKeys }), { processMetrics: m.processMetrics === true });
+  const alerts = new AlertService({ store: opts.store, audit, clock, ids, onOwnersChanged: () => usage?.ownersChanged() });
+  usage = new UsageMonitor({
+    store: opts.store,
+    alerts,
+    clock,
+    geo: m.geo ?? NO_GEO,
+    thresholds: m.thresholds ?? DEFAULT_THRESHOLDS,
+    disabled: new Set(m.disabled ?? []),
+    metrics: metrics.sink,
+    ...(m.retentionDays !== undefined ? { retentionDays: m.retentionDays } : {}),
+    ...(m.maxPendingEvents !== undefined ? { maxPendingEvents: m.maxPendingEvents } : {}),
+    ...(m.schedule !== undefined ? { schedule: m.schedule } : {}),
+    ...(m.onError !== undefined ? { onError: m.onError } : {}),
+  });
+  const trusted = trustedProxies(m.trustProxy ?? []);
+  return {
+    store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener, keyring, keyringAdmin, secrets, unseal: opts.unseal ?? null,
+    usage, alerts, metrics,
+    clientIp: (socketAddress, forwardedFor) => clientIp(socketAddress, forwardedFor, trusted),
+  };
 }

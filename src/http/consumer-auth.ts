@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { SIGNATURE_HEADERS } from '@clavis/sdk/signing';
 import type { Environment } from '../core/keys/key-format.ts';
 import type { KeyVerifier, VerifyResult } from '../core/keys/verify.ts';
+import type { UsageSink } from '../monitor/usage-event.ts';
 
 const EMPTY_SHA256 = createHash('sha256').digest('hex');
 const BEARER = /^Bearer ([^\s]+)$/;
@@ -36,12 +37,15 @@ export function consumerKey(headers: IncomingHttpHeaders): string | undefined {
  * its headers, the client IP, the scope the route needs, and the signature headers when present.
  * A request without any key is answered as MALFORMED by the pipeline itself.
  *
- * @example const r = await verifyConsumer(verifier, req, { scope: 'prices:read' }); if (!r.valid) refuse(r.code)
+ * With `usage`, the outcome is counted (and fed to the detectors) under `route` — a queue push,
+ * no I/O on this path.
+ *
+ * @example const r = await verifyConsumer(verifier, req, { scope: 'prices:read', route: 'data-api', usage: services.usage }); if (!r.valid) refuse(r.code)
  */
 export async function verifyConsumer(
   verifier: KeyVerifier,
   req: ConsumerRequest,
-  opts: { scope?: string; workspaceId?: string; environment?: Environment },
+  opts: { scope?: string; workspaceId?: string; environment?: Environment; route?: string; usage?: UsageSink },
 ): Promise<VerifyResult> {
   const timestamp = header(req.headers, SIGNATURE_HEADERS.timestamp);
   const nonce = header(req.headers, SIGNATURE_HEADERS.nonce);
@@ -57,7 +61,7 @@ export async function verifyConsumer(
           bodySha256: req.bodySha256 ?? EMPTY_SHA256,
         }
       : undefined;
-  return verifier.verify({
+  const result = await verifier.verify({
     key: consumerKey(req.headers) ?? '',
     workspaceId: opts.workspaceId,
     environment: opts.environment,
@@ -65,4 +69,6 @@ export async function verifyConsumer(
     ip: req.ip,
     signed,
   });
+  opts.usage?.record({ route: opts.route ?? 'consumer', code: result.code, ip: req.ip, workspaceId: opts.workspaceId ?? null, key: result.key });
+  return result;
 }

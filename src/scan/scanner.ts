@@ -4,6 +4,8 @@ import { looksBinary } from './binary.ts';
 import { detectSecrets, type Origin, type RuleSet } from './detect.ts';
 import { emptyStats, sortFindings, type Finding, type ScanStats } from './finding.ts';
 import { countCommits, findRepoRootOrThrow, readGitHunks, type GitSource } from './git-history.ts';
+import { scanInWorkers, workerCount } from './parallel-scan.ts';
+import type { ScanConfig } from './scan-config.ts';
 import { walk, type SkipReason, type WalkedFile } from './walker.ts';
 
 /** Where a scan stands, for a progress bar. `total` is 0 while unknown. */
@@ -23,6 +25,12 @@ export interface ScanOptions {
   /** Base of displayed paths. */
   cwd: string;
   onProgress?: (p: ScanProgress) => void;
+  /**
+   * Scan files on worker threads (one per core, at most 4) when the files add up to at least
+   * `minBytes`: workers compile their own rules from `config`, so it must be the config
+   * `ruleSet` came from. Without it, or below the threshold, the scan runs on this thread.
+   */
+  parallel?: { config: ScanConfig; reportMalformed: boolean; minBytes: number; workers?: number };
 }
 
 export interface ScanResult {
@@ -48,8 +56,12 @@ class Collector {
 
   scan(text: string, origin: Origin): void {
     const r = detectSecrets(text, origin, this.opts.ruleSet);
-    this.stats.allowed += r.allowed;
-    for (const f of r.findings) {
+    this.add(r.findings, r.allowed);
+  }
+
+  add(findings: readonly Finding[], allowed: number): void {
+    this.stats.allowed += allowed;
+    for (const f of findings) {
       if (this.opts.baseline?.has(f.fingerprint) === true) this.stats.baselined++;
       else this.findings.push(f);
     }
@@ -82,6 +94,21 @@ export async function scanPaths(paths: readonly string[], opts: ScanOptions): Pr
   const c = new Collector(opts);
   const files: WalkedFile[] = [];
   for await (const f of walk(paths, { maxFileSizeBytes: opts.maxFileSizeBytes, pathAllowlist: opts.pathAllowlist, cwd: opts.cwd, onSkip: (_f, reason) => c.skip(reason) })) files.push(f);
+  const total = files.reduce((n, f) => n + f.size, 0);
+  const par = opts.parallel;
+  if (par !== undefined && total >= par.minBytes && workerCount(par.workers) > 1 && files.length > 1) {
+    let done = 0;
+    await scanInWorkers(files, { config: par.config, reportMalformed: par.reportMalformed }, workerCount(par.workers), (r) => {
+      c.add(r.findings, r.allowed);
+      c.stats.filesScanned += r.scanned;
+      c.stats.bytesScanned += r.bytes;
+      c.stats.skippedBinary += r.binary;
+      c.stats.skippedUnreadable += r.unreadable;
+      done += r.scanned + r.binary + r.unreadable;
+      opts.onProgress?.({ unit: 'files', done, total: files.length, bytes: c.stats.bytesScanned });
+    });
+    return c.result();
+  }
   const pending: Promise<{ text: string } | { skip: SkipReason }>[] = [];
   let next = 0;
   const fill = (): void => {

@@ -48,6 +48,15 @@ describe('clavis scan on the corpus', () => {
     for (const f of r.findings) expect(f.file).not.toMatch(/^(ignored|vendor)\/|\.log$/);
   });
 
+  it('finds the same on worker threads as on one thread', async () => {
+    const { config } = loadScanConfig(dir);
+    const base = { ruleSet: ruleSetOf(config, false), maxFileSizeBytes: DEFAULT_MAX_FILE_SIZE, pathAllowlist: pathAllowlistOf(config), baseline: null, cwd: dir };
+    const serial = await scanPaths(['.'], base);
+    const parallel = await scanPaths(['.'], { ...base, parallel: { config, reportMalformed: false, minBytes: 0, workers: 2 } });
+    expect(parallel.findings).toEqual(serial.findings);
+    expect({ ...parallel.stats, durationMs: 0 }).toEqual({ ...serial.stats, durationMs: 0 });
+  });
+
   it('exits 1 and prints only redacted secrets as text, JSON and SARIF', () => {
     const text = clavis(['scan', '--no-progress'], { cwd: dir });
     expect(text.code, text.stderr).toBe(1);

@@ -128,11 +128,16 @@ describe.skipIf(!canConnect)('postgres', () => {
         'audit_checkpoints',
         'audit_events',
         'audit_heads',
+        'paper_portfolios',
+        'paper_positions',
+        'paper_quotes',
+        'paper_trades',
         'schema_migrations',
         'vault_keyring',
         'vault_root_keys',
         'vault_secret_versions',
         'vault_secrets',
+        'waitlist_signups',
         'workspaces',
       ]);
     });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports/store.ts';
 import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, AuditEvent, Workspace } from '../../src/core/model.ts';
-import type { SecretVersionRecord } from '../../src/core/ports/store.ts';
+import type { QuoteRecord, SecretVersionRecord, TradeRecord } from '../../src/core/ports/store.ts';
 
 export interface OpenedStore {
   store: Store;
@@ -764,6 +764,158 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(await store.secrets.rewrap(ref('k1'), 1, 1, 3, randomBytes(60))).toBe(false);
         expect(await store.secrets.findVersion(ref('k1'), 1)).toMatchObject({ keyVersion: 3, wrappedKey: moved });
         expect(await store.secrets.countByKeyVersion()).toEqual([{ keyVersion: 1, count: 1 }, { keyVersion: 2, count: 1 }, { keyVersion: 3, count: 2 }]);
+      });
+    });
+
+    describe('paper trading: quotes, portfolios, waitlist', () => {
+      const quote = (id: string, over: Partial<QuoteRecord> = {}): QuoteRecord => ({
+        id,
+        workspaceId: WS,
+        keyId: 'key_quoter',
+        ownerId: 'owner-1',
+        instrument: 'ct100',
+        side: 'buy',
+        amountIn: 1000,
+        expectedOut: 0.4123456789,
+        minimumReceived: 0.41,
+        unitPriceUsd: 2421.123456789,
+        details: { legs: [{ assetId: 'bitcoin', fee: 1.5 }], tolerance: 0.005, asOf: '2025-01-01' },
+        createdAt: T0,
+        expiresAt: T0 + 30_000,
+        usedAt: null,
+        ...over,
+      });
+      const portfolio = (id: string, ownerId = 'owner-1', workspaceId = WS) => ({ id, workspaceId, ownerId, createdAt: T0 });
+      const trade = (id: string, portfolioId: string, quoteId: string, over: Partial<TradeRecord> = {}): TradeRecord => ({
+        id,
+        workspaceId: WS,
+        portfolioId,
+        ownerId: 'owner-1',
+        keyId: 'key_trader',
+        quoteId,
+        instrument: 'ct100',
+        side: 'buy',
+        units: 0.5,
+        usd: 1000,
+        unitPriceUsd: 1997.5,
+        feesUsd: 1,
+        marketCostUsd: 0.25,
+        realizedPnlUsd: 0,
+        executedAt: T0,
+        ...over,
+      });
+
+      it('round-trips quotes per workspace, with their details and exact amounts', async () => {
+        const [a] = ids('qt', 1);
+        const q = quote(a ?? 'qt_a');
+        await store.transact((tx) => tx.quotes.insert(q));
+        expect(await store.quotes.find(WS, q.id)).toEqual(q);
+        expect(await store.quotes.find(OTHER, q.id)).toBeNull();
+        await expect(store.transact((tx) => tx.quotes.insert(q))).rejects.toThrow();
+        await expect(store.transact((tx) => tx.quotes.insert(quote('qt_nowhere', { workspaceId: 'ws_nowhere' })))).rejects.toThrow();
+      });
+
+      it('consumes a quote once, only before it expires and only in its workspace; a rollback gives it back', async () => {
+        const [a, b, c] = ids('qt', 3);
+        for (const id of [a, b, c]) await store.transact((tx) => tx.quotes.insert(quote(id ?? '')));
+        expect(await store.transact((tx) => tx.quotes.consume(OTHER, a ?? '', T0 + 1))).toBeNull();
+        expect(await store.transact((tx) => tx.quotes.consume(WS, a ?? '', T0 + 1))).toEqual(quote(a ?? '', { usedAt: T0 + 1 }));
+        expect(await store.transact((tx) => tx.quotes.consume(WS, a ?? '', T0 + 2))).toBeNull();
+        expect((await store.quotes.find(WS, a ?? ''))?.usedAt).toBe(T0 + 1);
+        // expiresAt is exclusive: at T0 + 30 000 the quote is gone.
+        expect(await store.transact((tx) => tx.quotes.consume(WS, b ?? '', T0 + 30_000))).toBeNull();
+        await expect(
+          store.transact(async (tx) => {
+            expect(await tx.quotes.consume(WS, c ?? '', T0 + 5)).not.toBeNull();
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect((await store.quotes.find(WS, c ?? ''))?.usedAt).toBeNull();
+        expect(await store.quotes.consume(WS, 'qt_missing', T0)).toBeNull();
+      });
+
+      it('lets exactly one of concurrent consumers have a quote', async () => {
+        const [a] = ids('qt', 1);
+        await store.transact((tx) => tx.quotes.insert(quote(a ?? '')));
+        const results = await Promise.all([1, 2, 3, 4].map((i) => store.transact((tx) => tx.quotes.consume(WS, a ?? '', T0 + i))));
+        expect(results.filter((r) => r !== null)).toHaveLength(1);
+      });
+
+      it('prunes quotes that expired before a time, used or not', async () => {
+        const [a, b, c] = ids('qt', 3);
+        await store.transact(async (tx) => {
+          await tx.quotes.insert(quote(a ?? '', { expiresAt: T0 + 10 }));
+          await tx.quotes.insert(quote(b ?? '', { expiresAt: T0 + 20, usedAt: T0 + 1 }));
+          await tx.quotes.insert(quote(c ?? '', { expiresAt: T0 + 30 }));
+        });
+        expect(await store.transact((tx) => tx.quotes.pruneExpired(T0 + 30))).toBe(2);
+        expect(await store.quotes.find(WS, a ?? '')).toBeNull();
+        expect(await store.quotes.find(WS, c ?? '')).not.toBeNull();
+      });
+
+      it('keeps one portfolio per (workspace, owner): lock creates it once and returns it after', async () => {
+        const [p1, p2, p3] = ids('pf', 3);
+        const first = await store.transact((tx) => tx.portfolios.lock(portfolio(p1 ?? '')));
+        expect(first).toEqual(portfolio(p1 ?? ''));
+        expect(await store.transact((tx) => tx.portfolios.lock({ ...portfolio(p2 ?? ''), createdAt: T0 + 9 }))).toEqual(first);
+        expect(await store.portfolios.find(WS, 'owner-1')).toEqual(first);
+        expect(await store.portfolios.find(OTHER, 'owner-1')).toBeNull();
+        expect(await store.transact((tx) => tx.portfolios.lock(portfolio(p3 ?? '', 'owner-1', OTHER)))).toEqual(portfolio(p3 ?? '', 'owner-1', OTHER));
+        await expect(store.transact((tx) => tx.portfolios.lock(portfolio('pf_nowhere', 'o', 'ws_nowhere')))).rejects.toThrow();
+      });
+
+      it('saves positions (replacing per instrument, never below zero units)', async () => {
+        const [p] = ids('pf', 1);
+        const pf = await store.transact((tx) => tx.portfolios.lock(portfolio(p ?? '')));
+        const pos = { portfolioId: pf.id, instrument: 'ct100', units: 1.25, costBasisUsd: 2500.5, realizedPnlUsd: 0, updatedAt: T0 };
+        await store.transact((tx) => tx.portfolios.savePosition(pos));
+        await store.transact((tx) => tx.portfolios.savePosition({ ...pos, instrument: 'ct100-capped', units: 2 }));
+        await store.transact((tx) => tx.portfolios.savePosition({ ...pos, units: 0.25, costBasisUsd: 500.1, realizedPnlUsd: -12.5, updatedAt: T0 + 1 }));
+        expect(await store.portfolios.positions(pf.id)).toEqual([
+          { ...pos, units: 0.25, costBasisUsd: 500.1, realizedPnlUsd: -12.5, updatedAt: T0 + 1 },
+          { ...pos, instrument: 'ct100-capped', units: 2 },
+        ]);
+        await expect(store.transact((tx) => tx.portfolios.savePosition({ ...pos, units: -0.5 }))).rejects.toThrow();
+        await expect(store.transact((tx) => tx.portfolios.savePosition({ ...pos, portfolioId: 'pf_missing' }))).rejects.toThrow();
+        expect(await store.portfolios.positions('pf_missing')).toEqual([]);
+      });
+
+      it('serialises concurrent trades of one owner through the portfolio lock (no lost update)', async () => {
+        const bump = (i: number) =>
+          store.transact(async (tx) => {
+            const pf = await tx.portfolios.lock(portfolio(`pf_bump${i}`));
+            const [cur] = await tx.portfolios.positions(pf.id);
+            await tx.portfolios.savePosition({ portfolioId: pf.id, instrument: 'ct100', units: (cur?.units ?? 0) + 1, costBasisUsd: 0, realizedPnlUsd: 0, updatedAt: T0 });
+          });
+        await Promise.all([1, 2, 3, 4, 5].map(bump));
+        const pf = await store.portfolios.find(WS, 'owner-1');
+        expect((await store.portfolios.positions(pf?.id ?? ''))[0]?.units).toBe(5);
+      });
+
+      it('records trades once per quote and lists them in id order with a cursor', async () => {
+        const [p] = ids('pf', 1);
+        const pf = await store.transact((tx) => tx.portfolios.lock(portfolio(p ?? '')));
+        const tradeIds = ids('trd', 5);
+        const quoteIds = ids('qt', 5);
+        await store.transact(async (tx) => {
+          for (const [i, id] of [...tradeIds.entries()].reverse()) await tx.portfolios.insertTrade(trade(id, pf.id, quoteIds[i] ?? '', { side: i % 2 === 0 ? 'buy' : 'sell', realizedPnlUsd: i * 1.5 }));
+        });
+        const pages = await allPages((afterId) => store.portfolios.trades(pf.id, { afterId, limit: 2 }), 2);
+        expect(pages.map((x) => x.length)).toEqual([2, 2, 1]);
+        expect(pages.flat().map((t) => t.id)).toEqual(tradeIds);
+        expect(pages.flat()[3]).toEqual(trade(tradeIds[3] ?? '', pf.id, quoteIds[3] ?? '', { side: 'sell', realizedPnlUsd: 4.5 }));
+        await expect(store.transact((tx) => tx.portfolios.insertTrade(trade('trd_again', pf.id, quoteIds[0] ?? '')))).rejects.toThrow();
+        expect(await store.portfolios.trades('pf_other', { limit: 10 })).toEqual([]);
+      });
+
+      it('adds a waitlist email once per workspace', async () => {
+        const entry = { id: 'wl_1', workspaceId: WS, email: 'ada@example.com', indexId: 'any', keyId: 'key_1', createdAt: T0 };
+        expect(await store.transact((tx) => tx.waitlist.add(entry))).toBe(true);
+        expect(await store.transact((tx) => tx.waitlist.add({ ...entry, id: 'wl_2', indexId: 'ct100-capped' }))).toBe(false);
+        expect(await store.transact((tx) => tx.waitlist.add({ ...entry, id: 'wl_3', workspaceId: OTHER }))).toBe(true);
+        expect(await store.waitlist.find(WS, 'ada@example.com')).toEqual(entry);
+        expect(await store.waitlist.find(WS, 'bob@example.com')).toBeNull();
+        await expect(store.transact((tx) => tx.waitlist.add({ ...entry, id: 'wl_4', workspaceId: 'ws_nowhere' }))).rejects.toThrow();
       });
     });
   });

@@ -33,6 +33,9 @@ interface Options {
   progress: boolean;
 }
 
+/** From this much data on, files are scanned on worker threads (one per core, at most 4). */
+const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+
 const CLAVIS_RULES: SarifRuleInfo[] = [
   { id: CLAVIS_KEY_RULE, description: 'Clavis API key (checksum verified)', severity: 'high' },
   { id: CLAVIS_TOKEN_RULE, description: 'Clavis admin token (checksum verified)', severity: 'high' },
@@ -112,6 +115,8 @@ Examples:
           pathAllowlist: pathAllowlistOf(config),
           baseline: baselineFile === undefined ? null : readBaseline(baselineFile),
           cwd,
+          // Worker threads pay ~0.3 s to start: worth it only for a large tree.
+          parallel: { config, reportMalformed, minBytes: PARALLEL_MIN_BYTES },
         };
         sarifRules = [...CLAVIS_RULES.filter((r) => reportMalformed || r.id !== CLAVIS_MALFORMED_RULE), ...effectiveRules(config).map((r) => ({ id: r.id, description: r.description, severity: r.severity ?? 'medium' }))];
       } catch (error) {

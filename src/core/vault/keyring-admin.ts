@@ -72,7 +72,8 @@ export class KeyringAdmin {
     } catch (err) {
       if (err instanceof DecryptionError) throw new ClavisError('DECRYPTION_FAILED', 'a wrapped data key did not authenticate during rewrap');
       if (err instanceof ProviderUnavailableError) {
-        this.#d.keyring.seal(`the key provider failed: ${err.message}`);
+        // Drop and close the failed provider (a PKCS#11 session is released, so the retry can re-initialise).
+        void this.#d.keyring.seal(`the key provider failed: ${err.message}`)?.close().catch(() => undefined);
         throw new ClavisError('SEALED', `the key provider failed: ${err.message}`);
       }
       throw err;

@@ -83,7 +83,8 @@ export class SecretsService {
     } catch (err) {
       if (err instanceof DecryptionError) throw new ClavisError('DECRYPTION_FAILED', 'a stored ciphertext did not authenticate: it was altered, moved to another row, or wrapped by another key');
       if (err instanceof ProviderUnavailableError) {
-        this.#d.keyring.seal(`the key provider failed: ${err.message}`);
+        // Drop and close the failed provider (a PKCS#11 session is released, so the retry can re-initialise).
+        void this.#d.keyring.seal(`the key provider failed: ${err.message}`)?.close().catch(() => undefined);
         throw new ClavisError('SEALED', `the key provider failed: ${err.message}`);
       }
       throw err;
