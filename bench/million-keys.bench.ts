@@ -210,7 +210,7 @@ async function measureVerifier(input: MeasureInput, keys: Buffer) {
         await runVerify();
         runBare();
       }
-      if (c % 4 === 3) note(`million-keys: ${end} keys verified`);
+      if (c % 4 === 3) note(`million-keys: ${end} keys verified (${Math.round(performance.now() / 1000)} s)`);
       await breathe();
     }
     if (invalid > 0 || missing > 0) throw new Error(`cold pass: ${invalid} verify answer(s) not VALID, ${missing} bare select(s) without a row`);
@@ -218,6 +218,7 @@ async function measureVerifier(input: MeasureInput, keys: Buffer) {
     // (c) Memory of the full cache.
     gc();
     const after = process.memoryUsage();
+    note(`million-keys: heap ${Math.round(after.heapUsed / MiB)} MiB with ${verifier.cachedKeys} keys cached; warm verifies next (${Math.round(performance.now() / 1000)} s)`);
     const cachedKeys = verifier.cachedKeys;
     const added = cachedKeys - cachedBefore;
     if (added < 1) throw new Error('the cold pass cached nothing');
@@ -280,7 +281,9 @@ async function measure(input: MeasureInput): Promise<void> {
   if (keys.length !== input.count * RECORD) throw new Error(`keys file: ${keys.length} bytes, expected ${input.count * RECORD}`);
   const v = await measureVerifier(input, keys);
   // The verifier, its cache and the store are unreachable now; the map is measured on its own.
+  note(`million-keys: plain Map baseline next (${Math.round(performance.now() / 1000)} s)`);
   const m = measureMap(input);
+  note(`million-keys: measured (${Math.round(performance.now() / 1000)} s)`);
   const out: MeasureOutput = { ...v, mapEntries: m.entries, mapBytesPerEntry: m.bytesPerEntry };
   process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);

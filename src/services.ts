@@ -22,6 +22,22 @@ import { AlertService } from './monitor/alert-service.ts';
 import { NO_GEO, type GeoLocator } from './monitor/geo-locator.ts';
 import { DEFAULT_THRESHOLDS, type AlertType, type DetectorThresholds } from './monitor/thresholds.ts';
 import { UsageMonitor } from './monitor/usage-monitor.ts';
+import type { Environment } from './core/keys/key-format.ts';
+import type { MarketData } from './market/market-data.ts';
+import { PortfolioService } from './portfolio/portfolio-service.ts';
+import { WaitlistService } from './portfolio/waitlist-service.ts';
+
+/** Edge settings of the data API (docs/guides/data-api.md). */
+export interface DataApiSettings {
+  /** Keys must be of this environment (ENV_MISMATCH otherwise); undefined: any. */
+  environment: Environment | undefined;
+  /** Interval of the price stream's simulated ticks. */
+  priceStreamIntervalMs: number;
+  /** How often an open price stream verifies its key again (it ends when the key is refused). */
+  streamReverifyMs: number;
+  /** How long a quote can be executed. */
+  quoteTtlMs: number;
+}
 
 export interface ServiceOptions {
   store: Store;
@@ -47,6 +63,10 @@ export interface ServiceOptions {
   secretsMaxVersions?: number;
   /** Usage counting and detection. Default: no GeoIP, DEFAULT_THRESHOLDS, no proxy trusted, no process metrics. */
   monitor?: MonitorOptions;
+  /** Market and index data of the data API; absent: its routes answer MARKET_DATA_UNAVAILABLE (tests, gateway). */
+  marketData?: MarketData;
+  /** Defaults: keys of any environment, 5 s ticks, 60 s stream re-verification, 30 s quotes. */
+  dataApi?: Partial<DataApiSettings>;
 }
 
 /** The monitor part of the service options (src/config.ts `monitor`). */
@@ -88,6 +108,11 @@ export interface Services {
   metrics: PrometheusMetrics;
   /** The client address of a request: the socket peer, or X-Forwarded-For behind a trusted proxy. */
   clientIp(socketAddress: string | undefined, forwardedFor: string | string[] | undefined): string;
+  /** The data API: market data (null when none is served), its settings, paper portfolios, the waitlist. */
+  marketData: MarketData | null;
+  dataApi: DataApiSettings;
+  portfolios: PortfolioService;
+  waitlist: WaitlistService;
 }
 
 /**
@@ -136,9 +161,15 @@ export function createServices(opts: ServiceOptions): Services {
     ...(m.onError !== undefined ? { onError: m.onError } : {}),
   });
   const trusted = trustedProxies(m.trustProxy ?? []);
+  const dataApi: DataApiSettings = { environment: undefined, priceStreamIntervalMs: 5000, streamReverifyMs: 60_000, quoteTtlMs: 30_000, ...opts.dataApi };
+  const marketData = opts.marketData ?? null;
   return {
     store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener, keyring, keyringAdmin, secrets, unseal: opts.unseal ?? null,
     usage, alerts, metrics,
     clientIp: (socketAddress, forwardedFor) => clientIp(socketAddress, forwardedFor, trusted),
+    marketData,
+    dataApi,
+    portfolios: new PortfolioService({ store: opts.store, audit, clock, ids, data: marketData, quoteTtlMs: dataApi.quoteTtlMs }),
+    waitlist: new WaitlistService({ store: opts.store, clock, ids }),
   };
 }

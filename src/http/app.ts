@@ -10,9 +10,11 @@ import type { App } from './app-types.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
 import { healthz, readyz } from './routes/health.ts';
+import { metrics } from './routes/metrics.ts';
 import { V1_ROUTES } from './routes/v1/index.ts';
 import { ProblemSchema } from './schemas/common.ts';
 import { AuditEventView, CheckpointView, KeyView, TokenView, WorkspaceView } from './views.ts';
+import { AlertView } from './routes/v1/alerts-schemas.ts';
 import { SCOPES } from '../core/keys/scopes.ts';
 
 export interface AppOptions {
@@ -89,14 +91,14 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  for (const schema of [ProblemSchema, KeyView, TokenView, WorkspaceView, AuditEventView, CheckpointView]) app.addSchema(schema);
+  for (const schema of [ProblemSchema, KeyView, TokenView, WorkspaceView, AuditEventView, CheckpointView, AlertView]) app.addSchema(schema);
   registerAuth(app, services.tokens);
 
   app.get('/openapi.json', { config: { permission: null }, schema: { hide: true } }, async () => app.swagger());
   app.get('/docs/errors.md', { config: { permission: null }, schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/markdown; charset=utf-8').send(readFileSync(ERRORS_DOC, 'utf8')),
   );
-  for (const route of [healthz, readyz, ...V1_ROUTES]) route(app, services);
+  for (const route of [healthz, readyz, metrics, ...V1_ROUTES]) route(app, services);
   await app.ready();
   return app;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, StoredAuditEvent, Workspace } from '../core/model.ts';
+import type { KeyLastUse } from '../core/ports/store.ts';
 import { ROLES } from '../core/model.ts';
 import { ENVIRONMENTS } from '../core/keys/key-format.ts';
 import { NullableTimestamp, Timestamp } from './schemas/common.ts';
@@ -30,12 +31,17 @@ export const KeyView = Type.Object(
     signing: Type.Union([Type.Object({ scheme: Type.Literal('ed25519'), publicKey: Type.String() }), Type.Null()], { description: 'Signed-request requirement, or null' }),
     rateLimits: Type.Array(Type.Object({ name: Type.String(), algorithm: Type.Union([Type.Literal('sliding-window'), Type.Literal('token-bucket')]), limit: Type.Integer(), windowSeconds: Type.Integer() })),
     credits: Type.Union([Type.Object({ quota: Type.Integer(), refill: Type.Union([Type.Literal('daily'), Type.Literal('monthly'), Type.Literal('none')]) }), Type.Null()]),
+    lastUsedAt: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'Time of the latest verification of this key (written every CLAVIS_USAGE_FLUSH_INTERVAL_SECONDS); null: never used. Present on GET /v1/keys and GET /v1/keys/{id}.' })),
+    lastUsedIp: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Client address of that verification (the verify `ip`, else the caller)' })),
   },
   { $id: 'ApiKey' },
 );
 
-/** The public view of a key: never the hash. `expired` is derived from the clock. */
-export function keyView(k: ApiKeyRecord, now: number): Static<typeof KeyView> {
+/**
+ * The public view of a key: never the hash. `expired` is derived from the clock. With `lastUse`
+ * (null: never used) the view carries lastUsedAt and lastUsedIp; without, it leaves them out.
+ */
+export function keyView(k: ApiKeyRecord, now: number, lastUse?: KeyLastUse | null): Static<typeof KeyView> {
   const expired = k.status === 'active' && k.expiresAt !== null && k.expiresAt <= now;
   return {
     id: k.id,
@@ -59,6 +65,7 @@ export function keyView(k: ApiKeyRecord, now: number): Static<typeof KeyView> {
     signing: k.enforcement.signing,
     rateLimits: k.enforcement.rateLimits,
     credits: k.enforcement.credits,
+    ...(lastUse === undefined ? {} : { lastUsedAt: lastUse === null ? null : iso(lastUse.at), lastUsedIp: lastUse?.ip ?? null }),
   };
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { generateCredential, hashCredential } from '../../src/core/keys/key-format.ts';
 import { REDACT_PATHS, buildApp } from '../../src/http/app.ts';
 import type { App } from '../../src/http/app-types.ts';
@@ -175,6 +176,15 @@ describe('POST /v1/leaks (GitHub secret scanning partner format)', () => {
     const events = await h.store.audit.list(h.workspaceId, { targetId: b.id, limit: 10 });
     expect(events.map((e) => [e.event.action, e.event.actor.id, e.event.data.url])).toContainEqual(['key.leak_reported', 'leak-report', 'https://gist.github.com/x']);
     await notifyApp.close();
+  });
+
+  it('reads the reporter keys and the policy from the environment, naming a bad setting', () => {
+    const spki = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const config = loadConfig({ CLAVIS_LEAK_REPORT_PUBLIC_KEYS: `${KEY_ID}=${spki}`, CLAVIS_LEAK_POLICY: 'suspend' });
+    expect([...config.leakReports.publicKeys.keys()]).toEqual([KEY_ID]);
+    expect(config.leakReports.policy).toBe('suspend');
+    expect(loadConfig({}).leakReports).toEqual({ publicKeys: new Map(), policy: 'revoke' });
+    expect(() => loadConfig({ CLAVIS_LEAK_REPORT_PUBLIC_KEYS: 'k=nope!', CLAVIS_LEAK_POLICY: 'delete' })).toThrow(/CLAVIS_LEAK_REPORT_PUBLIC_KEYS: key k[\s\S]*CLAVIS_LEAK_POLICY/);
   });
 
   it('refuses configured keys that are not ECDSA P-256, naming them', () => {

@@ -18,6 +18,9 @@ export const PERMISSIONS = {
   'secrets:write': 'Write, delete, undelete and destroy secrets',
   'secrets:reveal': 'Read secret values (each read is an audit event)',
   'keyring:manage': 'Rotate, rewrap, retire and unseal the master keyring (operator workspace only)',
+  'alerts:read': 'List anomaly alerts and offboarded owners',
+  'alerts:write': 'Acknowledge and resolve alerts; mark key owners offboarded or reinstate them',
+  'metrics:read': 'Scrape /metrics (Prometheus; operator workspace only, since it spans every workspace)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -27,9 +30,9 @@ const ALL = Object.keys(PERMISSIONS) as Permission[];
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: ALL,
   admin: ALL.filter((p) => p !== 'workspaces:create' && p !== 'keyring:manage'),
-  developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read', 'secrets:read', 'secrets:write'],
-  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read'],
-  'read-only': ['keys:read', 'workspaces:read', 'secrets:read'],
+  developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read', 'secrets:read', 'secrets:write', 'alerts:read'],
+  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read', 'alerts:read', 'metrics:read'],
+  'read-only': ['keys:read', 'workspaces:read', 'secrets:read', 'metrics:read'],
 };
 
 const RANK: Record<Role, number> = { owner: 0, admin: 1, developer: 2, auditor: 3, 'read-only': 3 };

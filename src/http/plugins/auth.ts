@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthContext, TokenService } from '../../core/auth/token-service.ts';
 import { can, type Permission } from '../../core/auth/permissions.ts';
 import { ClavisError } from '../../core/errors/registry.ts';
+import type { Scope } from '../../core/keys/scopes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,6 +15,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The permission a route needs; `null` marks a public route (health, docs). Required on every route. */
     permission?: Permission | null;
+    /** With `permission: null`: the API key scope a data-API route needs (src/http/plugins/consumer-guard.ts). */
+    consumerScope?: Scope;
   }
 }
 
@@ -21,6 +24,8 @@ export interface RouteInfo {
   method: string;
   url: string;
   permission: Permission | null;
+  /** The API key scope of a consumer (data API) route; null for admin and public routes. */
+  consumerScope: Scope | null;
 }
 
 /** The authenticated caller of a route that declared a permission. */
@@ -45,7 +50,7 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
       throw new Error(`route ${route.method.toString()} ${route.url} declares no permission (use null for a public route)`);
     }
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') table.push({ method, url: route.url, permission: permission ?? null });
+      if (method !== 'HEAD') table.push({ method, url: route.url, permission: permission ?? null, consumerScope: route.config?.consumerScope ?? null });
     }
   });
   app.addHook('onRequest', async (request) => {

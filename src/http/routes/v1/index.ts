@@ -1,4 +1,10 @@
 import type { RouteModule } from '../../app-types.ts';
+import { alertsAcknowledge } from './alerts-acknowledge.ts';
+import { alertsGet } from './alerts-get.ts';
+import { alertsList } from './alerts-list.ts';
+import { alertsResolve } from './alerts-resolve.ts';
+import { keysUsage } from './keys-usage.ts';
+import { ownersOffboard, ownersOffboarded, ownersReinstate } from './owners-offboarding.ts';
 import { auditCheckpointCreate } from './audit-checkpoint-create.ts';
 import { auditCheckpoints } from './audit-checkpoints.ts';
 import { auditConsistency } from './audit-consistency.ts';
@@ -43,6 +49,14 @@ export const V1_ROUTES: readonly RouteModule[] = [
   keysResume,
   keysVerify,
   keysLookup,
+  keysUsage,
+  alertsList,
+  alertsGet,
+  alertsAcknowledge,
+  alertsResolve,
+  ownersOffboard,
+  ownersReinstate,
+  ownersOffboarded,
   tokensCreate,
   tokensList,
   tokensRevoke,

@@ -39,7 +39,8 @@ export const keysList: RouteModule = (app, s) => {
       });
       const now = s.clock.now();
       const p = page(rows, limit, (k) => k.id);
-      return { data: p.data.map((k) => keyView(k, now)), nextCursor: p.nextCursor };
+      const lastUse = new Map((await s.store.usage.lastUse(p.data.map((k) => k.id))).map((u) => [u.keyId, u]));
+      return { data: p.data.map((k) => keyView(k, now, lastUse.get(k.id) ?? null)), nextCursor: p.nextCursor };
     },
   });
 };

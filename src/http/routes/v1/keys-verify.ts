@@ -59,7 +59,11 @@ export const keysVerify: RouteModule = (app, s) => {
     },
     handler: async (req) => {
       const b = req.body;
-      const r = await s.verifier.verify({ key: b.key, workspaceId: authOf(req).workspaceId, environment: b.environment, scope: b.scope, ip: b.ip, signed: b.signature, cost: b.cost });
+      const workspaceId = authOf(req).workspaceId;
+      const r = await s.verifier.verify({ key: b.key, workspaceId, environment: b.environment, scope: b.scope, ip: b.ip, signed: b.signature, cost: b.cost });
+      // Counted for usage and detection: a queue push, no I/O. The address located is the
+      // consumer's (`ip`), else the caller's own.
+      s.usage.record({ route: 'verify-api', code: r.code, ip: b.ip ?? s.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), workspaceId, key: r.key });
       const k = r.key;
       return {
         valid: r.valid,

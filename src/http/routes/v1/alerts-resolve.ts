@@ -1,0 +1,25 @@
+import { Type } from '@sinclair/typebox';
+import type { RouteModule } from '../../app-types.ts';
+import { authOf } from '../../plugins/auth.ts';
+import { emptyBodyAsObject } from '../../plugins/optional-body.ts';
+import { errorResponses } from '../../schemas/common.ts';
+import { AlertIdParam, NoteBody, alertView } from './alerts-schemas.ts';
+
+export const alertsResolve: RouteModule = (app, s) => {
+  app.post('/v1/alerts/:id/resolve', {
+    config: { permission: 'alerts:write' },
+    preValidation: emptyBodyAsObject,
+    schema: {
+      operationId: 'resolveAlert',
+      tags: ['alerts'],
+      summary: 'Resolve an open or acknowledged alert (audited alert.resolved); the next finding on its subject opens a new one',
+      params: AlertIdParam,
+      body: NoteBody,
+      response: { 200: Type.Ref('Alert'), ...errorResponses(404, 409) },
+    },
+    handler: async (req) => {
+      const ctx = authOf(req);
+      return alertView(await s.alerts.resolve({ workspaceId: ctx.workspaceId, actor: { type: 'token', id: ctx.tokenId } }, req.params.id, req.body.note ?? null));
+    },
+  });
+};
