@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', '.clavis/**', 'docs/**', 'packages/*/bin/*.js'] },
+  { ignores: ['node_modules/**', 'coverage/**', '.clavis/**', '.tmp/**', 'docs/**', 'packages/*/bin/*.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

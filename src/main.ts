@@ -6,6 +6,7 @@ import { RoutesFileError, loadRoutesFile, type RouteTable } from './gateway/rout
 import { startGateway, type RunningGateway } from './gateway/start-gateway.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
 import { listeningPort, openServerState, readTls, serverUrls, sqlitePath } from './server-setup.ts';
+import { startMarketDataThread } from './market/market-data-thread.ts';
 
 /** Where the first admin token is written; the file is the only place it ever appears. */
 export function adminTokenPath(config: Config): string {
@@ -34,7 +35,11 @@ export async function main(env: Record<string, string | undefined> = process.env
   // The change feed is subscribed in there, before the server accepts traffic: other nodes
   // announce revocations and changes through the store, and until the feed is up the caches
   // would be blind to them.
-  const state = await openServerState(config);
+  // The data API's market data loads in a worker thread (seconds of CPU for the simulator) while
+  // the server starts and listens; data requests wait for it.
+  const marketData = config.marketData === undefined ? undefined : startMarketDataThread(config.marketData);
+  marketData?.ready().catch((err: unknown) => process.stderr.write(`clavis: market data could not be loaded (data API answers 503): ${err instanceof Error ? err.message : String(err)}\n`));
+  const state = await openServerState(config, marketData === undefined ? {} : { marketData });
   const { store, services } = state;
   const boot = await services.workspaces.bootstrap();
   const tokenFile = adminTokenPath(config);
@@ -57,6 +62,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     boot !== null ? `First start: the owner admin token was written to ${tokenFile} (mode 0600). It is not shown anywhere else.` : `Admin token of the first start: ${tokenFile} (if you kept it)`,
     ...(gateway === undefined ? [] : [gateway.line]),
     state.keyring.line(),
+    marketData === undefined ? 'Market data: off (CLAVIS_MARKET_DATA=off): the data API answers 503' : `Market data: ${marketData.source} at ${url}/v1/prices and ${url}/v1/indices/ct100 (API key with prices:read, index:read; docs/guides/data-api.md)`,
     `Try: CLAVIS_URL=${url} CLAVIS_TOKEN=$(cat ${tokenFile}) npx clavis keys list`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -93,6 +99,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       .then(() => services.usage.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'usage flush at shutdown failed')))
       .then(() => services.audit.checkpointAll())
       .then(() => state.close())
+      .then(() => marketData?.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         log.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');

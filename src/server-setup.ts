@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import type { ChangeWatch, Store } from './core/ports/store.ts';
 import { startServerKeyring, type ServerKeyring } from './keyring/server-keyring.ts';
 import { systemClock } from './core/clock.ts';
-import { createServices, type Services } from './services.ts';
+import { createServices, type ServiceOptions, type Services } from './services.ts';
 import { createMemoryLimiter, createMemoryNonceStore } from './storage/memory/memory-limiter.ts';
 import { openRedisLimiter } from './storage/redis/redis-limiter.ts';
 import { openStore } from './storage/open-store.ts';
@@ -35,7 +35,7 @@ export function sqlitePath(config: Config): string {
  *
  * @example const { services, close } = await openServerState(loadConfig(process.env))
  */
-export async function openServerState(config: Config): Promise<ServerState> {
+export async function openServerState(config: Config, extra: Pick<ServiceOptions, 'marketData'> = {}): Promise<ServerState> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: sqlitePath(config), sqliteSynchronous: config.sqliteSynchronous });
   // The key provider holds the master keys and (for new data folders) the audit signing key; when
@@ -83,6 +83,8 @@ export async function openServerState(config: Config): Promise<ServerState> {
       onError: (err, what) => process.stderr.write(`clavis: ${what} failed: ${err instanceof Error ? err.message : String(err)}\n`),
     },
     ...(keyring.unseal !== undefined ? { unseal: keyring.unseal } : {}),
+    ...(extra.marketData !== undefined ? { marketData: extra.marketData } : {}),
+    dataApi: { environment: config.dataApi.environment, priceStreamIntervalMs: config.dataApi.priceStreamIntervalMs },
   });
   const watch = await store.watch(services.changeListener);
   return {

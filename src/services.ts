@@ -26,6 +26,10 @@ import type { Environment } from './core/keys/key-format.ts';
 import type { MarketData } from './market/market-data.ts';
 import { PortfolioService } from './portfolio/portfolio-service.ts';
 import { WaitlistService } from './portfolio/waitlist-service.ts';
+import { BulkRevoker } from './core/keys/revoke-all.ts';
+import { MfaService } from './core/mfa/mfa-service.ts';
+import { totpDataKeys } from './core/mfa/totp-secret-box.ts';
+import { UserService } from './core/users/user-service.ts';
 
 /** Edge settings of the data API (docs/guides/data-api.md). */
 export interface DataApiSettings {
@@ -67,6 +71,8 @@ export interface ServiceOptions {
   marketData?: MarketData;
   /** Defaults: keys of any environment, 5 s ticks, 60 s stream re-verification, 30 s quotes. */
   dataApi?: Partial<DataApiSettings>;
+  /** Issuer shown by authenticator apps for TOTP enrolments (CLAVIS_MFA_ISSUER); default `Clavis`. */
+  mfaIssuer?: string;
 }
 
 /** The monitor part of the service options (src/config.ts `monitor`). */
@@ -106,6 +112,12 @@ export interface Services {
   usage: UsageMonitor;
   alerts: AlertService;
   metrics: PrometheusMetrics;
+  /** Users of a workspace (the people tokens are issued for). */
+  users: UserService;
+  /** TOTP enrolment and the step-up check of critical operations. */
+  mfa: MfaService;
+  /** Revokes every key of a workspace (POST /v1/keys/revoke-all). */
+  bulkRevoke: BulkRevoker;
   /** The client address of a request: the socket peer, or X-Forwarded-For behind a trusted proxy. */
   clientIp(socketAddress: string | undefined, forwardedFor: string | string[] | undefined): string;
   /** The data API: market data (null when none is served), its settings, paper portfolios, the waitlist. */
@@ -142,12 +154,16 @@ export function createServices(opts: ServiceOptions): Services {
   };
   const keyring = opts.keyring ?? new Keyring(clock, 'no key provider is configured');
   const secrets = new SecretsService({ store: opts.store, keyring, audit, clock, maxVersions: opts.secretsMaxVersions ?? 10 });
-  const keyringAdmin = new KeyringAdmin({ store: opts.store, keyring, audit, clock });
+  const keyringAdmin = new KeyringAdmin({ store: opts.store, keyring, audit, clock, extraDataKeys: [totpDataKeys(opts.store)] });
+  const users = new UserService({ store: opts.store, audit, clock, ids, onTokenRevoked: (h) => tokens.invalidate(h) });
+  const mfa = new MfaService({ store: opts.store, keyring, audit, clock, ids, issuer: opts.mfaIssuer ?? 'Clavis' });
+  const bulkRevoke = new BulkRevoker({ store: opts.store, audit, clock, onKeyChanged: (h) => verifier.invalidate(h) });
   const m = opts.monitor ?? {};
-  let usage: UsageMonitor | undefined;
-  const metrics = createPrometheusMetrics(() => ({ ...(usage?.stats() ?? { pendingEvents: 0, pendingBuckets: 0, trackedSubjects: 0 }), verifyCacheKeys: verifier.cachedKeys }), { processMetrics: m.processMetrics === true });
-  const alerts = new AlertService({ store: opts.store, audit, clock, ids, onOwnersChanged: () => usage?.ownersChanged() });
-  usage = new UsageMonitor({
+  // The metrics read the monitor's sizes at scrape time and the monitor reports to the metrics.
+  const live: { usage?: UsageMonitor } = {};
+  const metrics = createPrometheusMetrics(() => ({ ...(live.usage?.stats() ?? { pendingEvents: 0, pendingBuckets: 0, trackedSubjects: 0 }), verifyCacheKeys: verifier.cachedKeys }), { processMetrics: m.processMetrics === true });
+  const alerts = new AlertService({ store: opts.store, audit, clock, ids, onOwnersChanged: () => live.usage?.ownersChanged() });
+  const usage = new UsageMonitor({
     store: opts.store,
     alerts,
     clock,
@@ -160,12 +176,13 @@ export function createServices(opts: ServiceOptions): Services {
     ...(m.schedule !== undefined ? { schedule: m.schedule } : {}),
     ...(m.onError !== undefined ? { onError: m.onError } : {}),
   });
+  live.usage = usage;
   const trusted = trustedProxies(m.trustProxy ?? []);
   const dataApi: DataApiSettings = { environment: undefined, priceStreamIntervalMs: 5000, streamReverifyMs: 60_000, quoteTtlMs: 30_000, ...opts.dataApi };
   const marketData = opts.marketData ?? null;
   return {
     store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener, keyring, keyringAdmin, secrets, unseal: opts.unseal ?? null,
-    usage, alerts, metrics,
+    usage, alerts, metrics, users, mfa, bulkRevoke,
     clientIp: (socketAddress, forwardedFor) => clientIp(socketAddress, forwardedFor, trusted),
     marketData,
     dataApi,

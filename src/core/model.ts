@@ -89,6 +89,8 @@ export interface AdminTokenRecord {
   revokedAt: number | null;
   /** Id of the token that created this one; null for the bootstrap owner token. */
   createdBy: string | null;
+  /** The user the token was issued for (its role never exceeds theirs); null: a service token. */
+  userId: string | null;
 }
 
 export interface AuditActor {
@@ -98,7 +100,7 @@ export interface AuditActor {
 }
 
 export interface AuditTarget {
-  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring' | 'alert' | 'owner' | 'portfolio';
+  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring' | 'alert' | 'owner' | 'portfolio' | 'user';
   id: string;
 }
 

@@ -8,6 +8,9 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Services } from '../services.ts';
 import type { App } from './app-types.ts';
 import { registerAuth } from './plugins/auth.ts';
+import { registerStepUp } from './plugins/step-up.ts';
+import { UserView } from './routes/v1/users-schemas.ts';
+import { registerConsumerGuard } from './plugins/consumer-guard.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
 import { healthz, readyz } from './routes/health.ts';
 import { metrics } from './routes/metrics.ts';
@@ -32,6 +35,7 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-clavis-key"]',
   'req.headers["x-clavis-signature"]',
+  'req.headers["x-clavis-mfa"]',
   'req.headers.cookie',
   '*.key',
   '*.token',
@@ -85,14 +89,21 @@ export async function buildApp(opts: AppOptions): Promise<App> {
         version: opts.version ?? '0.1.0',
         description: `Key management for crypto API services. Admin routes take \`Authorization: Bearer <admin token>\`. Scopes: ${Object.keys(SCOPES).join(', ')}.`,
       },
-      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'Admin token (clv_adm_…)' } } },
+      components: {
+        securitySchemes: {
+          adminToken: { type: 'http', scheme: 'bearer', description: 'Admin token (clv_adm_…)' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'API key (clv_live_…) for the data API; or X-Clavis-Key with X-Clavis-Timestamp, X-Clavis-Nonce and X-Clavis-Signature for signed requests' },
+        },
+      },
       security: [{ adminToken: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  for (const schema of [ProblemSchema, KeyView, TokenView, WorkspaceView, AuditEventView, CheckpointView, AlertView]) app.addSchema(schema);
+  for (const schema of [ProblemSchema, KeyView, TokenView, WorkspaceView, AuditEventView, CheckpointView, AlertView, UserView]) app.addSchema(schema);
   registerAuth(app, services.tokens);
+  registerStepUp(app, services.mfa);
+  registerConsumerGuard(app, services);
 
   app.get('/openapi.json', { config: { permission: null }, schema: { hide: true } }, async () => app.swagger());
   app.get('/docs/errors.md', { config: { permission: null }, schema: { hide: true } }, async (_req, reply) =>

@@ -81,6 +81,7 @@ export const TokenView = Type.Object(
     expiresAt: NullableTimestamp,
     revokedAt: NullableTimestamp,
     createdBy: Type.Union([Type.String(), Type.Null()]),
+    userId: Type.Union([Type.String(), Type.Null()], { description: 'The user the token was issued for; null: a service token (no MFA)' }),
   },
   { $id: 'AdminToken' },
 );
@@ -98,6 +99,7 @@ export function tokenView(t: AdminTokenRecord, now: number): Static<typeof Token
     expiresAt: isoOrNull(t.expiresAt),
     revokedAt: isoOrNull(t.revokedAt),
     createdBy: t.createdBy,
+    userId: t.userId,
   };
 }
 

@@ -66,7 +66,7 @@ const isLower = (c: number): boolean => c >= 97 && c <= 122;
  * found from the `_live_`/`_test_`/`_dev_`/`_adm_` occurrences the keyword pass already located:
  * far cheaper than running the regex over the whole text.
  */
-function clavisCandidates(text: string, at: readonly number[]): { start: number; text: string }[] {
+export function clavisCandidates(text: string, at: readonly number[]): { start: number; text: string }[] {
   const out: { start: number; text: string }[] = [];
   for (const i of at) {
     // `at` points at the `_` before the type; the type runs to the next `_`.

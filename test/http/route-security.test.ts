@@ -16,6 +16,7 @@ let otherKeyId: string;
 let otherKeySecret: string;
 let otherWorkspaceId: string;
 let otherTokenId: string;
+let otherAlertId: string;
 const roleTokens = new Map<string, string>();
 
 beforeAll(async () => {
@@ -35,6 +36,8 @@ beforeAll(async () => {
   otherKeyId = otherKey.record.id;
   otherKeySecret = otherKey.secret;
   otherTokenId = (await h.services.tokens.create(otherCtx, { name: 'b reader', role: 'read-only' })).record.id;
+  const raised = await h.services.alerts.raise({ type: 'rate-spike', severity: 'medium', workspaceId: other.workspace.id, keyId: otherKeyId, dedupeKey: `rate-spike:key:${otherKeyId}`, summary: 'spike', evidence: {}, at: h.clock.now() });
+  otherAlertId = raised.alert.id;
 });
 
 afterAll(async () => h.close());
@@ -52,6 +55,10 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'POST /v1/keys/:id/resume': {},
   'POST /v1/tokens/:id/revoke': {},
   'GET /v1/keys/:id': undefined,
+  'GET /v1/keys/:id/usage': undefined,
+  'GET /v1/alerts/:id': undefined,
+  'POST /v1/alerts/:id/acknowledge': {},
+  'POST /v1/alerts/:id/resolve': {},
 };
 
 describe('route security suite', () => {
@@ -93,7 +100,8 @@ describe('route security suite', () => {
       for (const role of ROLES) {
         const token = roleTokens.get(role) ?? '';
         const res = await h.app.inject({ method: r.method as 'GET', url: concrete(r.url), headers: bearer(token), payload: r.method === 'GET' ? undefined : {} });
-        const code = res.json<{ code?: string }>().code;
+        // /metrics answers Prometheus text, not JSON.
+        const code = String(res.headers['content-type']).includes('json') ? res.json<{ code?: string }>().code : undefined;
         if (ROLE_PERMISSIONS[role].includes(r.permission)) {
           expect(res.statusCode, `${role} on ${r.method} ${r.url}`).not.toBe(401);
           expect(code, `${role} on ${r.method} ${r.url}`).not.toBe('PERMISSION_DENIED');
@@ -113,11 +121,13 @@ describe('route security suite', () => {
     for (const r of idRoutes) {
       const sig = `${r.method} ${r.url}`;
       expect(Object.hasOwn(SAMPLE_BODIES, sig), `add a sample body for ${sig}`).toBe(true);
-      const id = r.url.startsWith('/v1/tokens') ? otherTokenId : otherKeyId;
+      const id = r.url.startsWith('/v1/tokens') ? otherTokenId : r.url.startsWith('/v1/alerts') ? otherAlertId : otherKeyId;
       const res = await h.app.inject({ method: r.method as 'GET', url: r.url.replace(':id', id), headers: bearer(h.owner.secret), payload: SAMPLE_BODIES[sig] as object | undefined });
       expect(res.statusCode, sig).toBe(404);
-      expect(res.json<{ code: string }>().code).toMatch(/^(KEY|TOKEN)_NOT_FOUND$/);
+      expect(res.json<{ code: string }>().code).toMatch(/^(KEY|TOKEN|ALERT)_NOT_FOUND$/);
     }
+    // The other workspace's alert was neither acknowledged nor resolved from here.
+    expect((await h.store.alerts.findById(otherWorkspaceId, otherAlertId))?.status).toBe('open');
     // The other workspace's key is untouched, and does not verify here either.
     const key = await h.store.keys.findById(otherWorkspaceId, otherKeyId);
     expect(key?.status).toBe('active');

@@ -157,8 +157,8 @@ export function scenarios(): Record<string, UsageEvent[]> {
   s['bad-signatures'] = Array.from({ length: 8 }, (_, i) => event(T0 + 110 * MIN + i * 2500, KEYS.k2, PLACES.frankfurtA, 'SIGNATURE_INVALID'));
   // k4 probing other scopes: 12 denials in two minutes.
   s['scope-denials'] = Array.from({ length: 12 }, (_, i) => event(T0 + 160 * MIN + i * 10_000, KEYS.k4, PLACES.tokyo, 'INSUFFICIENT_SCOPE'));
-  // owner-6 was offboarded at minute 120 (test context); their key keeps working, then is revoked.
-  s['offboarded-owner'] = [event(T0 + 175 * MIN, KEYS.k6, PLACES.saoPaulo, 'REVOKED')];
+  // owner-6 was offboarded at minute 120 (test context); their key keeps working until it is revoked, and is still tried after.
+  s['offboarded-owner'] = [event(T0 + 181 * MIN, KEYS.k6, PLACES.saoPaulo, 'REVOKED')];
   // A key unused for 40 days, and one never used in the 45 days since its creation, come alive.
   s['dormant-key'] = [event(T0 + 140 * MIN, KEYS.dormant, PLACES.londonOffice, 'VALID'), event(T0 + 141 * MIN, KEYS.neverUsed, PLACES.londonOffice, 'VALID')];
   return s;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KEY_REGEX_SOURCE, generateCredential, parseCredential } from '../../src/core/keys/key-format.ts';
-import { detectSecrets } from '../../src/scan/detect.ts';
+import { CLAVIS_CANDIDATE, CLAVIS_KEYWORDS } from '../../src/scan/clavis-keys.ts';
+import { clavisCandidates, detectSecrets } from '../../src/scan/detect.ts';
 import { shannonEntropy } from '../../src/scan/entropy.ts';
 import { redact } from '../../src/scan/redact.ts';
 import { passesValidator } from '../../src/scan/rules.ts';
@@ -50,6 +51,20 @@ describe('Clavis keys', () => {
         expect(low.map((f) => [f.ruleId, f.severity])).toEqual([['clavis-malformed-key', 'low']]);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('locates candidates exactly as the CLAVIS_CANDIDATE regex does', () => {
+    const piece = fc.oneof(base62(49), fc.constantFrom('_live_', '_test_', '_dev_', '_adm_', '_', 'clv', 'abcdefghi', 'x', ' ', '\n', '9', 'Z'));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        const at: number[] = [];
+        for (const k of CLAVIS_KEYWORDS) for (let i = text.indexOf(k); i !== -1; i = text.indexOf(k, i + 1)) at.push(i);
+        const expected = [...text.matchAll(CLAVIS_CANDIDATE)].map((m) => ({ start: m.index, text: m[0] }));
+        expect(clavisCandidates(text, [...new Set(at)])).toEqual(expected);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports/store.ts';
 import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, AuditEvent, Workspace } from '../../src/core/model.ts';
 import type { QuoteRecord, SecretVersionRecord, TradeRecord } from '../../src/core/ports/store.ts';
+import type { AlertFilter, AlertRecord, UsageBucketRow } from '../../src/core/ports/store.ts';
 
 export interface OpenedStore {
   store: Store;
@@ -66,6 +67,7 @@ function token(workspaceId: string, id: string, over: Partial<AdminTokenRecord> 
     expiresAt: null,
     revokedAt: null,
     createdBy: null,
+    userId: null,
     ...over,
   };
 }
@@ -916,6 +918,166 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(await store.waitlist.find(WS, 'ada@example.com')).toEqual(entry);
         expect(await store.waitlist.find(WS, 'bob@example.com')).toBeNull();
         await expect(store.transact((tx) => tx.waitlist.add({ ...entry, id: 'wl_4', workspaceId: 'ws_nowhere' }))).rejects.toThrow();
+      });
+    });
+
+    describe('monitor: usage, last use, alerts, offboarded owners', () => {
+      const MINUTE = 60_000;
+      const bucket = (over: Partial<UsageBucketRow> = {}): UsageBucketRow => ({ workspaceId: WS, keyId: 'key_a', minute: T0, route: 'verify-api', code: 'VALID', country: 'GB', count: 1, ...over });
+      const alert = (id: string, over: Partial<AlertRecord> = {}): AlertRecord => ({
+        id,
+        workspaceId: WS,
+        type: 'rate-spike',
+        severity: 'medium',
+        status: 'open',
+        keyId: 'key_a',
+        dedupeKey: 'rate-spike:key:key_a',
+        summary: 'spike',
+        evidence: { count: 100, ips: ['203.0.113.9'], nested: { at: '2026-01-01T00:00:00.000Z' } },
+        occurrences: 1,
+        firstSeenAt: T0,
+        lastSeenAt: T0,
+        createdAt: T0,
+        updatedAt: T0,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        resolvedAt: null,
+        resolvedBy: null,
+        note: null,
+        ...over,
+      });
+
+      it('adds usage counts up per bucket and sums a series per bucket width, in order', async () => {
+        await store.transact((tx) =>
+          tx.usage.addBuckets([
+            bucket(),
+            bucket({ minute: T0 + MINUTE, count: 2 }),
+            bucket({ minute: T0 + MINUTE, code: 'INSUFFICIENT_SCOPE', count: 3 }),
+            bucket({ minute: T0 + 61 * MINUTE, country: null, route: 'gateway', count: 4 }),
+            bucket({ keyId: null, code: 'NOT_FOUND', count: 9 }),
+            bucket({ workspaceId: OTHER, count: 50 }),
+          ]),
+        );
+        // A second flush of the same bucket adds (two nodes flushing the same minute).
+        await store.transact((tx) => tx.usage.addBuckets([bucket({ count: 5 })]));
+        const minutes = await store.usage.series(WS, { keyId: 'key_a', from: T0, to: T0 + 2 * 3_600_000, bucketMs: MINUTE });
+        expect(minutes).toEqual([
+          { start: T0, route: 'verify-api', code: 'VALID', country: 'GB', count: 6 },
+          { start: T0 + MINUTE, route: 'verify-api', code: 'INSUFFICIENT_SCOPE', country: 'GB', count: 3 },
+          { start: T0 + MINUTE, route: 'verify-api', code: 'VALID', country: 'GB', count: 2 },
+          { start: T0 + 61 * MINUTE, route: 'gateway', code: 'VALID', country: null, count: 4 },
+        ]);
+        const hours = await store.usage.series(WS, { keyId: 'key_a', from: T0, to: T0 + 2 * 3_600_000, bucketMs: 3_600_000 });
+        expect(hours).toEqual([
+          { start: T0, route: 'verify-api', code: 'INSUFFICIENT_SCOPE', country: 'GB', count: 3 },
+          { start: T0, route: 'verify-api', code: 'VALID', country: 'GB', count: 8 },
+          { start: T0 + 3_600_000, route: 'gateway', code: 'VALID', country: null, count: 4 },
+        ]);
+        expect(await store.usage.series(WS, { keyId: 'key_a', from: T0 + MINUTE, to: T0 + 2 * MINUTE, bucketMs: MINUTE })).toHaveLength(2);
+        expect(await store.usage.series(OTHER, { keyId: 'key_a', from: T0, to: T0 + MINUTE, bucketMs: MINUTE })).toEqual([{ start: T0, route: 'verify-api', code: 'VALID', country: 'GB', count: 50 }]);
+        expect(await store.usage.series(WS, { keyId: 'key_none', from: T0, to: T0 + MINUTE, bucketMs: MINUTE })).toEqual([]);
+        expect(await store.transact((tx) => tx.usage.pruneBefore(T0 + MINUTE))).toBe(3);
+        expect(await store.usage.series(WS, { keyId: 'key_a', from: T0, to: T0 + MINUTE, bucketMs: MINUTE })).toEqual([]);
+      });
+
+      it('moves last use forward only, and a rolled-back flush leaves nothing', async () => {
+        await store.transact((tx) => tx.usage.recordLastUse([{ keyId: 'key_a', workspaceId: WS, at: T0 + 10, ip: '203.0.113.9', country: 'GB' }, { keyId: 'key_b', workspaceId: WS, at: T0, ip: '2001:db8::1', country: null }]));
+        await store.transact((tx) => tx.usage.recordLastUse([{ keyId: 'key_a', workspaceId: WS, at: T0 + 5, ip: '198.51.100.1', country: 'US' }]));
+        expect((await store.usage.lastUse(['key_a', 'key_b', 'key_c'])).sort((a, b) => (a.keyId < b.keyId ? -1 : 1))).toEqual([
+          { keyId: 'key_a', workspaceId: WS, at: T0 + 10, ip: '203.0.113.9', country: 'GB' },
+          { keyId: 'key_b', workspaceId: WS, at: T0, ip: '2001:db8::1', country: null },
+        ]);
+        await store.transact((tx) => tx.usage.recordLastUse([{ keyId: 'key_a', workspaceId: WS, at: T0 + 20, ip: '198.51.100.2', country: 'US' }, { keyId: 'key_a', workspaceId: WS, at: T0 + 15, ip: '198.51.100.3', country: 'US' }]));
+        expect(await store.usage.lastUse(['key_a'])).toEqual([{ keyId: 'key_a', workspaceId: WS, at: T0 + 20, ip: '198.51.100.2', country: 'US' }]);
+        expect(await store.usage.lastUse([])).toEqual([]);
+        await expect(
+          store.transact(async (tx) => {
+            await tx.usage.addBuckets([bucket({ count: 7 })]);
+            await tx.usage.recordLastUse([{ keyId: 'key_c', workspaceId: WS, at: T0, ip: '203.0.113.1', country: null }]);
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect(await store.usage.lastUse(['key_c'])).toEqual([]);
+        expect(await store.usage.series(WS, { keyId: 'key_a', from: T0, to: T0 + MINUTE, bucketMs: MINUTE })).toEqual([]);
+      });
+
+      it('raises an alert once per unresolved dedupe key: repeats add occurrences, keep the higher severity, take the newer evidence', async () => {
+        const first = await store.transact((tx) => tx.alerts.raise(alert('alr_0001')));
+        expect(first).toEqual({ alert: alert('alr_0001'), created: true });
+        const again = await store.transact((tx) => tx.alerts.raise(alert('alr_0002', { severity: 'high', occurrences: 3, lastSeenAt: T0 + 50, updatedAt: T0 + 60, evidence: { count: 300 }, summary: 'bigger' })));
+        expect(again.created).toBe(false);
+        expect(again.alert).toEqual(alert('alr_0001', { severity: 'high', occurrences: 4, lastSeenAt: T0 + 50, updatedAt: T0 + 60, evidence: { count: 300 }, summary: 'bigger' }));
+        const lower = await store.transact((tx) => tx.alerts.raise(alert('alr_0003', { severity: 'low', lastSeenAt: T0 + 10, updatedAt: T0 + 70 })));
+        expect(lower.alert).toMatchObject({ id: 'alr_0001', severity: 'high', occurrences: 5, lastSeenAt: T0 + 50 });
+        // Same dedupe key elsewhere, or another key: separate alerts.
+        expect((await store.transact((tx) => tx.alerts.raise(alert('alr_0004', { workspaceId: OTHER })))).created).toBe(true);
+        expect((await store.transact((tx) => tx.alerts.raise(alert('alr_0005', { dedupeKey: 'rate-spike:key:key_b', keyId: 'key_b' })))).created).toBe(true);
+        expect(await store.alerts.findById(WS, 'alr_0002')).toBeNull();
+        expect(await store.alerts.findById(OTHER, 'alr_0001')).toBeNull();
+        await expect(store.transact((tx) => tx.alerts.raise(alert('alr_0006', { workspaceId: 'ws_nowhere' })))).rejects.toThrow();
+      });
+
+      it('transitions with a check-and-set; a resolved alert frees its dedupe key', async () => {
+        await store.transact((tx) => tx.alerts.raise(alert('alr_0001')));
+        const ack = await store.transact((tx) => tx.alerts.transition(WS, 'alr_0001', ['open'], { status: 'acknowledged', at: T0 + 1, by: 'tok_a', note: 'on it' }));
+        expect(ack).toEqual(alert('alr_0001', { status: 'acknowledged', acknowledgedAt: T0 + 1, acknowledgedBy: 'tok_a', updatedAt: T0 + 1, note: 'on it' }));
+        expect(await store.transact((tx) => tx.alerts.transition(WS, 'alr_0001', ['open'], { status: 'acknowledged', at: T0 + 2, by: 'tok_b', note: null }))).toBeNull();
+        expect(await store.transact((tx) => tx.alerts.transition(OTHER, 'alr_0001', ['open', 'acknowledged'], { status: 'resolved', at: T0 + 2, by: 'tok_b', note: null }))).toBeNull();
+        // Still unresolved: a repeat folds into it.
+        expect((await store.transact((tx) => tx.alerts.raise(alert('alr_0002')))).created).toBe(false);
+        const resolved = await store.transact((tx) => tx.alerts.transition(WS, 'alr_0001', ['open', 'acknowledged'], { status: 'resolved', at: T0 + 3, by: 'tok_b', note: null }));
+        expect(resolved).toMatchObject({ status: 'resolved', resolvedAt: T0 + 3, resolvedBy: 'tok_b', acknowledgedBy: 'tok_a', note: 'on it', occurrences: 2 });
+        const reopened = await store.transact((tx) => tx.alerts.raise(alert('alr_0003')));
+        expect(reopened).toMatchObject({ created: true, alert: { id: 'alr_0003', status: 'open', occurrences: 1 } });
+        await expect(
+          store.transact(async (tx) => {
+            await tx.alerts.transition(WS, 'alr_0003', ['open'], { status: 'resolved', at: T0 + 4, by: 'tok_c', note: null });
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect((await store.alerts.findById(WS, 'alr_0003'))?.status).toBe('open');
+        expect((await store.transact((tx) => tx.alerts.raise(alert('alr_0004')))).created).toBe(false);
+      });
+
+      it('lists alerts newest first with filters and a before-id cursor', async () => {
+        const rows = [
+          alert('alr_0001', { dedupeKey: 'a', severity: 'low' }),
+          alert('alr_0002', { dedupeKey: 'b', type: 'new-country', keyId: 'key_b' }),
+          alert('alr_0003', { dedupeKey: 'c', severity: 'high', keyId: null, type: 'failed-verify-burst' }),
+          alert('alr_0004', { dedupeKey: 'd', workspaceId: OTHER }),
+        ];
+        await store.transact(async (tx) => {
+          for (const r of rows) await tx.alerts.raise(r);
+          await tx.alerts.transition(WS, 'alr_0002', ['open'], { status: 'resolved', at: T0, by: 'tok', note: null });
+        });
+        const ids = async (f: Partial<AlertFilter>): Promise<string[]> => (await store.alerts.list(WS, { limit: 10, ...f })).map((a) => a.id);
+        expect(await ids({})).toEqual(['alr_0003', 'alr_0002', 'alr_0001']);
+        expect(await ids({ limit: 2 })).toEqual(['alr_0003', 'alr_0002']);
+        expect(await ids({ beforeId: 'alr_0002' })).toEqual(['alr_0001']);
+        expect(await ids({ status: 'open' })).toEqual(['alr_0003', 'alr_0001']);
+        expect(await ids({ severity: 'high' })).toEqual(['alr_0003']);
+        expect(await ids({ type: 'new-country' })).toEqual(['alr_0002']);
+        expect(await ids({ keyId: 'key_a' })).toEqual(['alr_0001']);
+        expect(await ids({ status: 'acknowledged' })).toEqual([]);
+        expect((await store.alerts.list(OTHER, { limit: 10 })).map((a) => a.id)).toEqual(['alr_0004']);
+      });
+
+      it('marks owners offboarded once, lists them, reinstates them', async () => {
+        const mark = { workspaceId: WS, ownerId: 'alice@example.com', offboardedAt: T0, reason: 'left', by: 'tok_a' };
+        expect(await store.transact((tx) => tx.owners.offboard(mark))).toBe(true);
+        expect(await store.transact((tx) => tx.owners.offboard({ ...mark, offboardedAt: T0 + 1, reason: null }))).toBe(false);
+        expect(await store.transact((tx) => tx.owners.offboard({ ...mark, ownerId: 'bob', reason: null }))).toBe(true);
+        expect(await store.transact((tx) => tx.owners.offboard({ ...mark, workspaceId: OTHER }))).toBe(true);
+        await expect(store.transact((tx) => tx.owners.offboard({ ...mark, workspaceId: 'ws_nowhere' }))).rejects.toThrow();
+        expect(await store.owners.find(WS, 'alice@example.com')).toEqual(mark);
+        expect(await store.owners.find(WS, 'carol')).toBeNull();
+        expect((await store.owners.listOffboarded(WS, { limit: 10 })).map((o) => o.ownerId)).toEqual(['alice@example.com', 'bob']);
+        expect((await store.owners.listOffboarded(WS, { afterOwnerId: 'alice@example.com', limit: 10 })).map((o) => o.ownerId)).toEqual(['bob']);
+        expect((await store.owners.allOffboarded(10)).map((o) => `${o.workspaceId}:${o.ownerId}`)).toEqual([`${WS}:alice@example.com`, `${WS}:bob`, `${OTHER}:alice@example.com`]);
+        expect(await store.owners.allOffboarded(1)).toHaveLength(1);
+        expect(await store.transact((tx) => tx.owners.reinstate(WS, 'bob'))).toBe(true);
+        expect(await store.transact((tx) => tx.owners.reinstate(WS, 'bob'))).toBe(false);
+        expect((await store.owners.listOffboarded(WS, { limit: 10 })).map((o) => o.ownerId)).toEqual(['alice@example.com']);
       });
     });
   });

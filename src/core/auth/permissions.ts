@@ -21,6 +21,10 @@ export const PERMISSIONS = {
   'alerts:read': 'List anomaly alerts and offboarded owners',
   'alerts:write': 'Acknowledge and resolve alerts; mark key owners offboarded or reinstate them',
   'metrics:read': 'Scrape /metrics (Prometheus; operator workspace only, since it spans every workspace)',
+  'users:read': 'List the users of the workspace and whether they have MFA',
+  'users:write': 'Create users, change their name or role, disable them (which revokes their tokens)',
+  'workspaces:write': 'Change the settings of the current workspace (requireMfa)',
+  'mfa:self': "Enrol, confirm, read and remove TOTP for the calling token's own user",
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -29,10 +33,10 @@ const ALL = Object.keys(PERMISSIONS) as Permission[];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: ALL,
-  admin: ALL.filter((p) => p !== 'workspaces:create' && p !== 'keyring:manage'),
-  developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read', 'secrets:read', 'secrets:write', 'alerts:read'],
-  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read', 'alerts:read', 'metrics:read'],
-  'read-only': ['keys:read', 'workspaces:read', 'secrets:read', 'metrics:read'],
+  admin: ALL.filter((p) => p !== 'workspaces:create' && p !== 'keyring:manage' && p !== 'workspaces:write'),
+  developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read', 'secrets:read', 'secrets:write', 'alerts:read', 'mfa:self'],
+  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read', 'alerts:read', 'metrics:read', 'users:read', 'mfa:self'],
+  'read-only': ['keys:read', 'workspaces:read', 'secrets:read', 'metrics:read', 'mfa:self'],
 };
 
 const RANK: Record<Role, number> = { owner: 0, admin: 1, developer: 2, auditor: 3, 'read-only': 3 };
@@ -49,4 +53,15 @@ export function can(role: Role, permission: Permission): boolean {
 export function canGrant(granter: Role, target: Role): boolean {
   if (target === 'owner') return granter === 'owner';
   return RANK[granter] <= RANK[target];
+}
+
+/**
+ * Whether every permission of `inner` is also one of `outer`: a token issued for a user must be
+ * within the user's role. Unlike {@link canGrant} this tells auditor and read-only apart (an
+ * auditor token is not within a read-only user).
+ *
+ * @example roleWithin('developer', 'admin') // true; roleWithin('auditor', 'developer') // false
+ */
+export function roleWithin(inner: Role, outer: Role): boolean {
+  return ROLE_PERMISSIONS[inner].every((p) => ROLE_PERMISSIONS[outer].includes(p));
 }

@@ -6,13 +6,15 @@ import type { IdGenerator } from '../ids.ts';
 import { ADMIN_TOKEN_TYPE, displayStart, generateCredential, hashCredential, parseCredential } from '../keys/key-format.ts';
 import type { AdminTokenRecord, Role } from '../model.ts';
 import type { Page, Repos, Store } from '../ports/store.ts';
-import { canGrant } from './permissions.ts';
+import { canGrant, roleWithin } from './permissions.ts';
 
 /** The authenticated caller of an admin route. */
 export interface AuthContext {
   tokenId: string;
   workspaceId: string;
   role: Role;
+  /** The user the token was issued for; absent for a service token. */
+  userId?: string;
 }
 
 export interface IssuedToken {
@@ -25,6 +27,8 @@ export interface CreateTokenInput {
   name: string;
   role: Role;
   ttlSeconds?: number;
+  /** Issue the token for this user of the workspace (the role must be within the user's). */
+  userId?: string;
 }
 
 export interface TokenServiceDeps {
@@ -39,7 +43,7 @@ export interface TokenServiceDeps {
 
 /** Audit data of a token: never the token or its hash. */
 function auditView(t: AdminTokenRecord): Record<string, unknown> {
-  return { name: t.name, role: t.role, start: t.start, expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString() };
+  return { name: t.name, role: t.role, start: t.start, expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString(), userId: t.userId };
 }
 
 /** Admin tokens: scoped credentials for the people and services that administer a workspace. */
@@ -78,7 +82,7 @@ export class TokenService {
     }
     if (token.revokedAt !== null) throw new ClavisError('AUTH_INVALID', 'the admin token was revoked');
     if (token.expiresAt !== null && token.expiresAt <= this.#d.clock.now()) throw new ClavisError('AUTH_INVALID', 'the admin token has expired');
-    return { tokenId: token.id, workspaceId: token.workspaceId, role: token.role };
+    return { tokenId: token.id, workspaceId: token.workspaceId, role: token.role, ...(token.userId !== null ? { userId: token.userId } : {}) };
   }
 
   /** Builds a token record and its secret; the caller inserts it in its transaction. */
@@ -96,6 +100,7 @@ export class TokenService {
       expiresAt: input.ttlSeconds === undefined ? null : now + input.ttlSeconds * 1000,
       revokedAt: null,
       createdBy,
+      userId: input.userId ?? null,
     };
     return { record, secret };
   }
@@ -115,7 +120,19 @@ export class TokenService {
   async create(ctx: AuthContext, input: CreateTokenInput): Promise<IssuedToken> {
     if (!canGrant(ctx.role, input.role)) throw new ClavisError('ROLE_NOT_GRANTABLE', `a ${ctx.role} token cannot create a ${input.role} token`);
     const issued = this.mint(ctx.workspaceId, input, ctx.tokenId);
-    await this.#d.store.transact((tx) => this.insert(tx, issued, { type: 'token', id: ctx.tokenId }));
+    const userId = input.userId;
+    await this.#d.store.transact(async (tx) => {
+      if (userId !== undefined) {
+        // Locked, so a concurrent disable either sees this token and revokes it, or wins and this fails.
+        const user = await tx.users.lockActive(ctx.workspaceId, userId);
+        if (user === null) {
+          const found = await tx.users.findById(ctx.workspaceId, userId);
+          throw found === null ? new ClavisError('USER_NOT_FOUND', `no user ${userId} in this workspace`) : new ClavisError('USER_DISABLED', `user ${userId} is disabled`);
+        }
+        if (!roleWithin(input.role, user.role)) throw new ClavisError('ROLE_NOT_GRANTABLE', `a token for a ${user.role} user cannot have the ${input.role} role`);
+      }
+      await this.insert(tx, issued, { type: 'token', id: ctx.tokenId });
+    });
     return issued;
   }
 

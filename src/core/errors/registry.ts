@@ -88,6 +88,18 @@ export const ERROR_CODES = {
   QUOTE_USED: { status: 409, title: 'The quote was already executed; each quote executes once' },
   OWNER_REQUIRED: { status: 403, title: 'The key has no owner identity, so it has no paper portfolio' },
   INSUFFICIENT_UNITS: { status: 409, title: 'The portfolio holds fewer index units than the sale needs' },
+  // Users and step-up MFA (docs/guides/mfa.md)
+  USER_NOT_FOUND: { status: 404, title: 'No such user in this workspace' },
+  USER_EXISTS: { status: 409, title: 'A user with this email exists in the workspace' },
+  USER_DISABLED: { status: 409, title: 'The user is disabled' },
+  USER_TOKEN_REQUIRED: { status: 403, title: 'The operation needs an admin token issued for a user, not a service token' },
+  MFA_REQUIRED: { status: 401, title: 'The operation is critical: send a fresh TOTP or recovery code in X-Clavis-MFA' },
+  MFA_INVALID: { status: 401, title: 'The X-Clavis-MFA code is not valid' },
+  MFA_REPLAYED: { status: 401, title: 'The X-Clavis-MFA code was already used; wait for the next one' },
+  MFA_LOCKED: { status: 429, title: 'Too many wrong MFA codes: step-up is locked for a while; Retry-After says how long' },
+  MFA_ENROLMENT_REQUIRED: { status: 403, title: 'The workspace requires a user with confirmed TOTP for critical operations' },
+  MFA_ALREADY_ENROLLED: { status: 409, title: 'The user already has confirmed TOTP; remove it first to enrol again' },
+  MFA_NOT_ENROLLED: { status: 409, title: 'The user has no TOTP enrolment (or none pending) for this operation' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,12 +6,14 @@ import type {
   AuditCheckpoint,
   AuditEvent,
   KeyStatus,
+  Role,
   StoredAuditEvent,
   Workspace,
 } from '../model.ts';
 import type { KeyringRepo, SecretsRepo } from './vault-store.ts';
 import type { AlertRepo, OwnerRepo, UsageRepo } from './monitor-store.ts';
 import type { PortfolioRepo, QuoteRepo, WaitlistRepo } from './paper-store.ts';
+import type { MfaRepo, UserRepo, WorkspaceSettingsRepo } from './user-store.ts';
 
 /** Cursor pagination: ids are time-sortable, so `afterId` pages in creation order. */
 export interface Page {
@@ -51,6 +53,11 @@ export interface TokenRepo {
   list(workspaceId: string, page: Page): Promise<AdminTokenRecord[]>;
   /** Whether any token with role owner exists, revoked or not (bootstrap runs only on an empty store). */
   anyOwner(): Promise<boolean>;
+  /**
+   * Revokes the unrevoked tokens of a user whose role is one of `roles` (every role when omitted)
+   * and returns them as revoked.
+   */
+  revokeForUser(workspaceId: string, userId: string, at: number, roles?: readonly Role[]): Promise<AdminTokenRecord[]>;
 }
 
 export interface AuditFilter {
@@ -120,10 +127,14 @@ export interface Repos {
   quotes: QuoteRepo;
   portfolios: PortfolioRepo;
   waitlist: WaitlistRepo;
+  users: UserRepo;
+  mfa: MfaRepo;
+  workspaceSettings: WorkspaceSettingsRepo;
 }
 
 export type { KeyringRecord, KeyringRepo, RootKeyRecord, SecretListFilter, SecretRecord, SecretRef, SecretSummary, SecretVersionPatch, SecretVersionRecord, SecretsRepo } from './vault-store.ts';
 export type { AlertFilter, AlertRecord, AlertRepo, AlertSeverity, AlertStatus, AlertTransition, KeyLastUse, OffboardedOwner, OwnerRepo, UsageBucketRow, UsageRepo, UsageSeriesQuery, UsageSeriesRow } from './monitor-store.ts';
+export type { MfaRepo, TotpEnrolmentRecord, UserPatch, UserRecord, UserRepo, WorkspaceSettingsRecord, WorkspaceSettingsRepo } from './user-store.ts';
 export type { PortfolioRecord, PortfolioRepo, PositionRecord, QuoteRecord, QuoteRepo, TradeRecord, TradeSide, WaitlistEntry, WaitlistRepo } from './paper-store.ts';
 
 /** Receives the changes other nodes announce. */

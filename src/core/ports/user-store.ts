@@ -70,6 +70,7 @@ export interface MfaRepo {
   /**
    * Stores a pending enrolment with its recovery code hashes, replacing any pending one of the
    * user (and its codes). False, and nothing written, when the user has a confirmed enrolment.
+   * Several statements: call inside `transact`.
    */
   putPending(enrolment: TotpEnrolmentRecord, recoveryCodeHashes: readonly string[]): Promise<boolean>;
   find(workspaceId: string, userId: string): Promise<TotpEnrolmentRecord | null>;
@@ -86,8 +87,11 @@ export interface MfaRepo {
    * wins. False means a replay.
    */
   useStep(workspaceId: string, userId: string, step: number): Promise<boolean>;
-  /** Marks an unused recovery code used and clears the failure count; false when unknown or used. */
-  useRecoveryCode(workspaceId: string, userId: string, codeHash: string, at: number): Promise<boolean>;
+  /**
+   * Marks an unused recovery code of a confirmed enrolment used and clears the failure count (one
+   * conditional update). `used-before` when the code was used already; `unknown` otherwise.
+   */
+  useRecoveryCode(workspaceId: string, userId: string, codeHash: string, at: number): Promise<'accepted' | 'used-before' | 'unknown'>;
   /** Recovery codes not used yet. */
   unusedRecoveryCodes(workspaceId: string, userId: string): Promise<number>;
   /** Adds a failed attempt and returns the new count (null when there is no confirmed enrolment). */

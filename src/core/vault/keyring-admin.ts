@@ -12,6 +12,30 @@ export interface KeyringAdminDeps {
   keyring: Keyring;
   audit: AuditLog;
   clock: Clock;
+  /** Data keys kept outside the secrets vault (TOTP secrets) that rewrap moves and retire counts too. */
+  extraDataKeys?: readonly WrappedDataKeys[];
+}
+
+/** One stored data key as rewrap sees it. */
+export interface WrappedDataKey {
+  keyVersion: number;
+  wrappedKey: Buffer;
+  aad: Buffer;
+  /** Stores the key wrapped by `toVersion` only if the row is still at `keyVersion`; false when it moved on. */
+  rewrap(toVersion: number, wrapped: Buffer): Promise<boolean>;
+}
+
+/** A table of wrapped data keys. */
+export interface WrappedDataKeys {
+  countByKeyVersion(): Promise<{ keyVersion: number; count: number }[]>;
+  /** Keys wrapped by a root key version in [from, to), at most `limit`. */
+  wrappedBetween(fromKeyVersion: number, toKeyVersion: number, limit: number): Promise<WrappedDataKey[]>;
+}
+
+function mergeCounts(lists: readonly { keyVersion: number; count: number }[][]): { keyVersion: number; count: number }[] {
+  const byVersion = new Map<number, number>();
+  for (const list of lists) for (const c of list) byVersion.set(c.keyVersion, (byVersion.get(c.keyVersion) ?? 0) + c.count);
+  return [...byVersion.entries()].sort((a, b) => a[0] - b[0]).map(([keyVersion, count]) => ({ keyVersion, count }));
 }
 
 /** `GET /v1/keyring`: the process's seal state, the shared versions, and how much data each version wraps. */
@@ -50,8 +74,25 @@ export interface RewrapOptions {
 export class KeyringAdmin {
   readonly #d: KeyringAdminDeps;
 
+  readonly #sources: readonly WrappedDataKeys[];
+
   constructor(deps: KeyringAdminDeps) {
     this.#d = deps;
+    const secrets = deps.store.secrets;
+    const vault: WrappedDataKeys = {
+      countByKeyVersion: () => secrets.countByKeyVersion(),
+      wrappedBetween: async (from, to, limit) =>
+        (await secrets.wrappedBetween(from, to, limit)).flatMap((row) => {
+          const { keyVersion, wrappedKey } = row;
+          if (keyVersion === null || wrappedKey === null) return [];
+          return [{ keyVersion, wrappedKey, aad: secretAad('data-key', row, row.version), rewrap: (toVersion: number, wrapped: Buffer) => secrets.rewrap(row, row.version, keyVersion, toVersion, wrapped) }];
+        }),
+    };
+    this.#sources = [vault, ...(deps.extraDataKeys ?? [])];
+  }
+
+  async #counts(): Promise<{ keyVersion: number; count: number }[]> {
+    return mergeCounts(await Promise.all(this.#sources.map((s) => s.countByKeyVersion())));
   }
 
   async #operator(acting: Acting): Promise<void> {
@@ -86,7 +127,7 @@ export class KeyringAdmin {
       ...this.#d.keyring.status(),
       currentVersion: state?.currentVersion ?? null,
       minDecryptionVersion: state?.minDecryptionVersion ?? null,
-      dataKeys: await this.#d.store.secrets.countByKeyVersion(),
+      dataKeys: await this.#counts(),
     };
   }
 
@@ -117,22 +158,21 @@ export class KeyringAdmin {
     const budget = opts.maxKeys ?? Number.POSITIVE_INFINITY;
     let rewrapped = 0;
     try {
-      while (rewrapped < budget) {
-        const rows = await this.#d.store.secrets.wrappedBetween(state.minDecryptionVersion, to, Math.min(batch, budget - rewrapped));
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          const { keyVersion, wrappedKey } = row;
-          if (keyVersion === null || wrappedKey === null) continue;
-          const aad = secretAad('data-key', row, row.version);
-          const moved = await this.#call(async (p) => {
-            const dataKey = await p.unwrap(wrappedKey, aad, keyVersion);
-            try {
-              return await p.wrap(dataKey, aad, to);
-            } finally {
-              dataKey.fill(0);
-            }
-          });
-          if (await this.#d.store.secrets.rewrap(row, row.version, keyVersion, to, moved)) rewrapped += 1;
+      for (const source of this.#sources) {
+        while (rewrapped < budget) {
+          const rows = await source.wrappedBetween(state.minDecryptionVersion, to, Math.min(batch, budget - rewrapped));
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            const moved = await this.#call(async (p) => {
+              const dataKey = await p.unwrap(row.wrappedKey, row.aad, row.keyVersion);
+              try {
+                return await p.wrap(dataKey, row.aad, to);
+              } finally {
+                dataKey.fill(0);
+              }
+            });
+            if (await row.rewrap(to, moved)) rewrapped += 1;
+          }
         }
       }
     } finally {
@@ -142,7 +182,7 @@ export class KeyringAdmin {
         );
       }
     }
-    const counts = await this.#d.store.secrets.countByKeyVersion();
+    const counts = await this.#counts();
     const sum = (pred: (v: number) => boolean): number => counts.filter((c) => pred(c.keyVersion)).reduce((a, c) => a + c.count, 0);
     return { currentVersion: to, rewrapped, remaining: sum((v) => v >= state.minDecryptionVersion && v < to), stranded: sum((v) => v < state.minDecryptionVersion) };
   }
@@ -157,7 +197,7 @@ export class KeyringAdmin {
     if (!Number.isSafeInteger(minDecryptionVersion) || minDecryptionVersion < state.minDecryptionVersion || minDecryptionVersion > state.currentVersion) {
       throw new ClavisError('VALIDATION_FAILED', `/body/minDecryptionVersion: must be between ${state.minDecryptionVersion} and the current version ${state.currentVersion}`, [{ field: '/body/minDecryptionVersion', message: `between ${state.minDecryptionVersion} and ${state.currentVersion}` }]);
     }
-    const stranded = (await this.#d.store.secrets.countByKeyVersion()).filter((c) => c.keyVersion < minDecryptionVersion).reduce((a, c) => a + c.count, 0);
+    const stranded = (await this.#counts()).filter((c) => c.keyVersion < minDecryptionVersion).reduce((a, c) => a + c.count, 0);
     if (stranded > 0 && !force) throw new ClavisError('RETIRE_BLOCKED', `${stranded} data key(s) are still wrapped by versions below ${minDecryptionVersion}: run rewrap first (or force, and they stop reading)`);
     await this.#d.store.transact(async (tx) => {
       await tx.keyring.update({ minDecryptionVersion, updatedAt: this.#d.clock.now() });

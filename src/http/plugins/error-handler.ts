@@ -41,6 +41,12 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: 
     });
 }
 
+/** The registry code a domain error outside core carries as `code` (IndexQueryError, MarketDataError, …), or null. */
+function domainCode(err: FastifyError): ErrorCode | null {
+  const code: unknown = err.code;
+  return err.validation === undefined && typeof code === 'string' && Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : null;
+}
+
 /** Maps framework errors (parsing, size, media type) to registry codes. */
 function frameworkCode(err: FastifyError): { code: ErrorCode; detail: string } | null {
   switch (err.code) {
@@ -66,6 +72,18 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err instanceof ClavisError) {
       if (err.status >= 500) request.log.error({ code: err.code, err: { message: err.message } }, 'request failed');
       return sendProblem(reply, request, err.code, err.message, err.errors);
+    }
+    const domain = domainCode(err);
+    if (domain !== null) {
+      // Errors of the market and index layers carry a registry code (and maybe the query or body
+      // field at fault). A server-side failure (a bad data file, a provider down) is logged with
+      // its message and answered without it: file paths and provider URLs are not for consumers.
+      if (ERROR_CODES[domain].status >= 500) {
+        request.log.error({ code: domain, err: { message: err.message } }, 'request failed');
+        return sendProblem(reply, request, domain, `${ERROR_CODES[domain].title}; the server log has the details (requestId ${request.id})`);
+      }
+      const field = 'field' in err && typeof err.field === 'string' && err.field !== '' ? `/${request.method === 'GET' ? 'querystring' : 'body'}/${err.field}` : null;
+      return sendProblem(reply, request, domain, err.message, field === null ? [] : [{ field, message: err.message }]);
     }
     if (err.validation !== undefined) {
       const errors = fieldErrors(err.validationContext, err.validation);

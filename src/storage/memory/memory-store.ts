@@ -26,6 +26,7 @@ import { clampLimit } from '../shared/rows.ts';
 import { createVaultState, makeMemoryVaultRepos, type VaultState } from './vault-repos.ts';
 import { createMonitorState, makeMemoryMonitorRepos, type MonitorState } from './monitor-repos.ts';
 import { createPaperState, makeMemoryPaperRepos, type PaperState } from './paper-repos.ts';
+import { createUserState, makeMemoryUserRepos, type UserState } from './user-repos.ts';
 
 interface StoredEvent {
   stored: StoredAuditEvent;
@@ -48,6 +49,7 @@ interface State {
   vault: VaultState;
   monitor: MonitorState;
   paper: PaperState;
+  user: UserState;
   journal: Journal;
 }
 
@@ -66,6 +68,7 @@ function emptyState(j: Journal): State {
     vault: createVaultState(j, (id) => workspaces.has(id)),
     monitor: createMonitorState(j, (id) => workspaces.has(id)),
     paper: createPaperState(j, (id) => workspaces.has(id)),
+    user: createUserState(j, (id) => workspaces.has(id)),
     journal: j,
   };
 }
@@ -188,6 +191,17 @@ function makeRepos(exec: Exec): Repos {
     list: (workspaceId, page) =>
       exec((s) => structuredClone(paginate([...s.tokens.values()].filter((t) => t.workspaceId === workspaceId), page))),
     anyOwner: () => exec((s) => [...s.tokens.values()].some((t) => t.role === 'owner')),
+    revokeForUser: (workspaceId, userId, at, roles) =>
+      exec((s) => {
+        const out: AdminTokenRecord[] = [];
+        for (const t of [...s.tokens.values()].sort(byId)) {
+          if (t.workspaceId !== workspaceId || t.userId !== userId || t.revokedAt !== null || (roles !== undefined && !roles.includes(t.role))) continue;
+          const next = { ...t, revokedAt: at };
+          s.tokens.set(t.id, next);
+          out.push(structuredClone(next));
+        }
+        return out;
+      }),
   };
 
   const eventsOf = (s: State, workspaceId: string): StoredEvent[] =>
@@ -274,7 +288,7 @@ function makeRepos(exec: Exec): Repos {
       ),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))), ...makeMemoryUserRepos((op) => exec((s) => op(s.user))) };
 }
 
 /**

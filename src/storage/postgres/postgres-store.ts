@@ -23,6 +23,7 @@ import { migratePostgres } from './postgres-migrate.ts';
 import { makePostgresVaultRepos } from './vault-repos.ts';
 import { makePostgresMonitorRepos } from './monitor-repos.ts';
 import { makePostgresPaperRepos } from './paper-repos.ts';
+import { makePostgresUserRepos } from './user-repos.ts';
 
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// connection URL. */
@@ -212,8 +213,8 @@ function makeRepos(run: Run, channel: string): Repos {
   const tokens: TokenRepo = {
     insert: async (token) => {
       await run(
-        `INSERT INTO admin_tokens (id, workspace_id, name, role, hash, start, created_at, expires_at, revoked_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        `INSERT INTO admin_tokens (id, workspace_id, name, role, hash, start, created_at, expires_at, revoked_at, created_by, user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           token.id,
           token.workspaceId,
@@ -225,6 +226,7 @@ function makeRepos(run: Run, channel: string): Repos {
           token.expiresAt,
           token.revokedAt,
           token.createdBy,
+          token.userId,
         ],
       );
     },
@@ -257,6 +259,17 @@ function makeRepos(run: Run, channel: string): Repos {
     anyOwner: async () =>
       (await first<{ found: boolean }>("SELECT EXISTS (SELECT 1 FROM admin_tokens WHERE role = 'owner') AS found", []))
         ?.found === true,
+    revokeForUser: async (workspaceId, userId, at, roles) =>
+      (
+        await run<TokenRow>(
+          `UPDATE admin_tokens SET revoked_at = $3
+           WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL AND ($4::text[] IS NULL OR role = ANY ($4::text[]))
+           RETURNING *`,
+          [workspaceId, userId, at, roles === undefined ? null : [...roles]],
+        )
+      )
+        .map(tokenFromRow)
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };
 
   const audit: AuditRepo = {
@@ -378,7 +391,7 @@ function makeRepos(run: Run, channel: string): Repos {
     },
   };
 
-  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run) };
+  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run), ...makePostgresUserRepos(run) };
 }
 
 /** A client whose connection failed must not go back to the pool; release(err) destroys it. */

@@ -59,6 +59,7 @@ export interface TokenRow {
   expires_at: number | null;
   revoked_at: number | null;
   created_by: string | null;
+  user_id: string | null;
 }
 
 export interface EventRow {
@@ -135,6 +136,7 @@ export function tokenFromRow(row: TokenRow): AdminTokenRecord {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     createdBy: row.created_by,
+    userId: row.user_id,
   };
 }
 

@@ -23,6 +23,7 @@ import { migrateSqlite } from './sqlite-migrate.ts';
 import { makeSqliteVaultRepos, prepareVaultStatements, type VaultStatements } from './vault-repos.ts';
 import { makeSqliteMonitorRepos, prepareMonitorStatements, type MonitorStatements } from './monitor-repos.ts';
 import { makeSqlitePaperRepos, preparePaperStatements, type PaperStatements } from './paper-repos.ts';
+import { makeSqliteUserRepos, prepareUserStatements, type UserStatements } from './user-repos.ts';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for a private in-memory database. */
@@ -87,8 +88,8 @@ function prepareStatements(db: Database.Database) {
     ),
 
     insertToken: db.prepare<[Params]>(
-      `INSERT INTO admin_tokens (id, workspace_id, name, role, hash, start, created_at, expires_at, revoked_at, created_by)
-       VALUES (@id, @workspace_id, @name, @role, @hash, @start, @created_at, @expires_at, @revoked_at, @created_by)`,
+      `INSERT INTO admin_tokens (id, workspace_id, name, role, hash, start, created_at, expires_at, revoked_at, created_by, user_id)
+       VALUES (@id, @workspace_id, @name, @role, @hash, @start, @created_at, @expires_at, @revoked_at, @created_by, @user_id)`,
     ),
     findToken: db.prepare<[string, string], TokenRow>('SELECT * FROM admin_tokens WHERE id = ? AND workspace_id = ?'),
     findTokenByHash: db.prepare<[string], TokenRow>('SELECT * FROM admin_tokens WHERE hash = ?'),
@@ -99,6 +100,13 @@ function prepareStatements(db: Database.Database) {
       'SELECT * FROM admin_tokens WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?',
     ),
     anyOwner: db.prepare<[], { found: number }>("SELECT EXISTS (SELECT 1 FROM admin_tokens WHERE role = 'owner') AS found"),
+    // @roles is a JSON array of roles, or NULL for every role.
+    revokeForUser: db.prepare<[Params], TokenRow>(
+      `UPDATE admin_tokens SET revoked_at = @at
+       WHERE workspace_id = @workspace_id AND user_id = @user_id AND revoked_at IS NULL
+         AND (@roles IS NULL OR role IN (SELECT value FROM json_each(@roles)))
+       RETURNING *`,
+    ),
 
     nextSeq: db.prepare<[string], { seq: number }>(
       `INSERT INTO audit_heads (workspace_id, size) VALUES (?, 1)
@@ -186,6 +194,7 @@ function makeRepos(
   vs: VaultStatements,
   ms: MonitorStatements,
   ps: PaperStatements,
+  us: UserStatements,
   keyList: (sql: string) => Statement<[Params], KeyRow>,
   eventList: (sql: string) => Statement<[Params], EventRow>,
   exec: Exec,
@@ -286,6 +295,7 @@ function makeRepos(
           expires_at: token.expiresAt,
           revoked_at: token.revokedAt,
           created_by: token.createdBy,
+          user_id: token.userId,
         });
       }),
     findById: (workspaceId, id) =>
@@ -308,6 +318,13 @@ function makeRepos(
         s.listTokens.all(workspaceId, page.afterId ?? BEFORE_ALL_IDS, clampLimit(page.limit)).map(tokenFromRow),
       ),
     anyOwner: () => exec(() => s.anyOwner.get()?.found === 1),
+    revokeForUser: (workspaceId, userId, at, roles) =>
+      exec(() =>
+        s.revokeForUser
+          .all({ workspace_id: workspaceId, user_id: userId, at, roles: roles === undefined ? null : JSON.stringify(roles) })
+          .map(tokenFromRow)
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      ),
   };
 
   const audit: AuditRepo = {
@@ -392,7 +409,7 @@ function makeRepos(
     workspacesNeedingCheckpoint: () => exec(() => s.workspacesNeedingCheckpoint.all().map((r) => r.workspace_id)),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec), ...makeSqliteUserRepos(us, exec) };
 }
 
 /**
@@ -410,6 +427,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   let vs: VaultStatements;
   let ms: MonitorStatements;
   let ps: PaperStatements;
+  let us: UserStatements;
   let keyList: (sql: string) => Statement<[Params], KeyRow>;
   let eventList: (sql: string) => Statement<[Params], EventRow>;
   try {
@@ -422,6 +440,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     vs = prepareVaultStatements(db);
     ms = prepareMonitorStatements(db);
     ps = preparePaperStatements(db);
+    us = prepareUserStatements(db);
     keyList = statementCache<KeyRow>(db);
     eventList = statementCache<EventRow>(db);
   } catch (err) {
@@ -434,7 +453,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (!db.open) throw new Error('sqlite store is closed');
     return op();
   };
-  const direct = makeRepos(s, vs, ms, ps, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
+  const direct = makeRepos(s, vs, ms, ps, us, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
 
   return {
     kind: 'sqlite',
@@ -443,7 +462,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       mutex.run(async () => {
         run(() => s.begin.run());
         let active = true;
-        const tx = makeRepos(s, vs, ms, ps, keyList, eventList, async (op) => {
+        const tx = makeRepos(s, vs, ms, ps, us, keyList, eventList, async (op) => {
           if (!active) throw transactionEnded();
           return run(op);
         });

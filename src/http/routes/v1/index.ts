@@ -1,4 +1,5 @@
 import type { RouteModule } from '../../app-types.ts';
+import { dataApi } from './data/index.ts';
 import { alertsAcknowledge } from './alerts-acknowledge.ts';
 import { alertsGet } from './alerts-get.ts';
 import { alertsList } from './alerts-list.ts';
@@ -35,6 +36,16 @@ import { tokensCreate } from './tokens-create.ts';
 import { tokensList } from './tokens-list.ts';
 import { tokensRevoke } from './tokens-revoke.ts';
 import { workspaceCurrent } from './workspace-current.ts';
+import { workspaceUpdate } from './workspace-update.ts';
+import { keysRevokeAll } from './keys-revoke-all.ts';
+import { mfaTotpConfirm } from './mfa-totp-confirm.ts';
+import { mfaTotpEnrol } from './mfa-totp-enrol.ts';
+import { mfaTotpRemove } from './mfa-totp-remove.ts';
+import { mfaTotpStatus } from './mfa-totp-status.ts';
+import { usersCreate } from './users-create.ts';
+import { usersDisable } from './users-disable.ts';
+import { usersList } from './users-list.ts';
+import { usersUpdate } from './users-update.ts';
 import { workspacesCreate } from './workspaces-create.ts';
 
 /** Every v1 operation, one module each. */
@@ -45,6 +56,7 @@ export const V1_ROUTES: readonly RouteModule[] = [
   keysUpdate,
   keysRotate,
   keysRevoke,
+  keysRevokeAll,
   keysSuspend,
   keysResume,
   keysVerify,
@@ -62,6 +74,15 @@ export const V1_ROUTES: readonly RouteModule[] = [
   tokensRevoke,
   workspacesCreate,
   workspaceCurrent,
+  workspaceUpdate,
+  usersCreate,
+  usersList,
+  usersUpdate,
+  usersDisable,
+  mfaTotpEnrol,
+  mfaTotpConfirm,
+  mfaTotpStatus,
+  mfaTotpRemove,
   auditEvents,
   auditCheckpoints,
   auditCheckpointCreate,
@@ -78,4 +99,5 @@ export const V1_ROUTES: readonly RouteModule[] = [
   keyringRewrap,
   keyringRetire,
   keyringUnseal,
+  dataApi,
 ];

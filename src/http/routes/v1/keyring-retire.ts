@@ -5,7 +5,7 @@ import { actingOf } from './keyring-schemas.ts';
 
 export const keyringRetire: RouteModule = (app, s) => {
   app.post('/v1/keyring/retire', {
-    config: { permission: 'keyring:manage' },
+    config: { permission: 'keyring:manage', critical: true },
     schema: {
       operationId: 'retireKeyringVersions',
       tags: ['keyring'],

@@ -7,7 +7,7 @@ import { actingOf } from './keyring-schemas.ts';
 export const keyringRewrap: RouteModule = (app, s) => {
   app.post('/v1/keyring/rewrap', {
     preValidation: emptyBodyAsObject,
-    config: { permission: 'keyring:manage' },
+    config: { permission: 'keyring:manage', critical: true },
     schema: {
       operationId: 'rewrapKeyring',
       tags: ['keyring'],

@@ -7,7 +7,7 @@ import { actingOf } from './keyring-schemas.ts';
 export const keyringRotate: RouteModule = (app, s) => {
   app.post('/v1/keyring/rotate', {
     preValidation: emptyBodyAsObject,
-    config: { permission: 'keyring:manage' },
+    config: { permission: 'keyring:manage', critical: true },
     schema: {
       operationId: 'rotateKeyring',
       tags: ['keyring'],

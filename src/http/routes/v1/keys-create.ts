@@ -3,6 +3,7 @@ import type { RouteModule } from '../../app-types.ts';
 import { authOf } from '../../plugins/auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
+import { createIsCritical } from './keys-critical.ts';
 import { Credits, EnvironmentSchema, RateLimits, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, Signing, TtlSeconds } from './keys-schemas.ts';
 
 const Body = Type.Object(
@@ -26,7 +27,7 @@ const Created = Type.Intersect([Type.Object({ key: Type.String({ description: 'T
 
 export const keysCreate: RouteModule = (app, s) => {
   app.post('/v1/keys', {
-    config: { permission: 'keys:write' },
+    config: { permission: 'keys:write', critical: createIsCritical },
     schema: { operationId: 'createKey', tags: ['keys'], summary: 'Create an API key', body: Body, response: { 201: Created, ...errorResponses() } },
     handler: async (req, reply) => {
       const ctx = authOf(req);

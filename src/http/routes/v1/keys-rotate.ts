@@ -4,6 +4,7 @@ import { authOf } from '../../plugins/auth.ts';
 import { emptyBodyAsObject } from '../../plugins/optional-body.ts';
 import { IdParam, errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
+import { rotateIsCritical } from './keys-critical.ts';
 
 const Body = Type.Object(
   { gracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_592_000, description: 'How long the old key keeps working; 0 ends it now. Default from config (24 h).' })) },
@@ -13,7 +14,7 @@ const Body = Type.Object(
 export const keysRotate: RouteModule = (app, s) => {
   app.post('/v1/keys/:id/rotate', {
     preValidation: emptyBodyAsObject,
-    config: { permission: 'keys:write' },
+    config: { permission: 'keys:write', critical: rotateIsCritical(s) },
     schema: {
       operationId: 'rotateKey',
       tags: ['keys'],

@@ -3,6 +3,7 @@ import type { RouteModule } from '../../app-types.ts';
 import { authOf } from '../../plugins/auth.ts';
 import { IdParam, errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
+import { updateIsCritical } from './keys-critical.ts';
 import { Credits, ExpiresAt, RateLimits, IpAllowlist, Metadata, Name, Scopes, Signing } from './keys-schemas.ts';
 
 const Body = Type.Object(
@@ -12,7 +13,7 @@ const Body = Type.Object(
 
 export const keysUpdate: RouteModule = (app, s) => {
   app.patch('/v1/keys/:id', {
-    config: { permission: 'keys:write' },
+    config: { permission: 'keys:write', critical: updateIsCritical(s) },
     schema: { operationId: 'updateKey', tags: ['keys'], summary: 'Change name, scopes, allowlist, metadata or expiry', params: IdParam, body: Body, response: { 200: Type.Ref('ApiKey'), ...errorResponses(404, 409) } },
     handler: async (req) => {
       const ctx = authOf(req);

@@ -5,7 +5,7 @@ import { SecretParams, VersionQuery, secretTarget } from './secrets-schemas.ts';
 
 export const secretsGet: RouteModule = (app, s) => {
   app.get('/v1/secrets/:environment/*', {
-    config: { permission: 'secrets:reveal' },
+    config: { permission: 'secrets:reveal', critical: true },
     schema: {
       operationId: 'getSecret',
       tags: ['secrets'],

@@ -7,7 +7,7 @@ import { Name } from './keys-schemas.ts';
 
 export const workspacesCreate: RouteModule = (app, s) => {
   app.post('/v1/workspaces', {
-    config: { permission: 'workspaces:create' },
+    config: { permission: 'workspaces:create', critical: true },
     schema: {
       operationId: 'createWorkspace',
       tags: ['workspaces'],

@@ -1,0 +1,90 @@
+/**
+ * What usage counting costs the verify path: KeyVerifier.verify on a warm cache followed by
+ * `usage.record` (the queue push the verify route does), against verify alone. The counting side
+ * also pays, amortised, everything the monitor does off the request: a drain every 1,000
+ * verifications (GeoIP lookup through the real geoip-lite database behind a cache, minute
+ * buckets, last use, every detector) and a flush to the memory store every 50,000.
+ *
+ * Set-up: a memory store with 1,000 live keys, 2,000 client addresses spread over public ranges,
+ * the default detector thresholds and a fixed clock.
+ */
+import { loadGeoipLite } from '../src/geoip/geoip-lite-locator.ts';
+import type { VerifyRequest } from '../src/core/keys/verify.ts';
+import { ephemeralSigner } from '../src/keyring/local-signer.ts';
+import { createServices } from '../src/services.ts';
+import { createMemoryStore } from '../src/storage/memory/memory-store.ts';
+import { compare, emit, note, round } from './lib/measure.ts';
+import { BENCH_CACHE, BENCH_POLICY, counterIds, fixedClock } from './lib/setup.ts';
+
+const KEYS = 1000;
+const ADDRESSES = 2000;
+const DRAIN_EVERY = 1000;
+const FLUSH_EVERY = 50_000;
+
+const t0 = performance.now();
+const geo = loadGeoipLite();
+const geoMs = performance.now() - t0;
+const store = createMemoryStore();
+const services = createServices({
+  store,
+  signer: ephemeralSigner(),
+  policy: BENCH_POLICY,
+  cache: BENCH_CACHE,
+  auditOrigin: 'bench.clavis.local',
+  clock: fixedClock,
+  ids: counterIds(),
+  monitor: { geo, schedule: () => undefined },
+});
+const boot = await services.workspaces.bootstrap('bench');
+if (boot === null) throw new Error('bench: expected a fresh store');
+const acting = { workspaceId: boot.workspace.id, actor: { type: 'system' as const, id: 'bench' } };
+const requests: VerifyRequest[] = [];
+for (let i = 0; i < KEYS; i++) {
+  const { secret } = await services.keys.create(acting, { name: `bench-${i}`, environment: 'live', scopes: ['prices:read'], ownerId: `owner-${i % 50}` });
+  requests.push({ key: secret, workspaceId: acting.workspaceId, environment: 'live', scope: 'prices:read' });
+}
+// Public addresses in a few provider ranges, so GeoIP answers for most of them.
+const blocks = ['81.2.', '45.83.', '133.242.', '3.80.', '177.71.', '94.142.', '188.81.', '5.255.'];
+const ips = Array.from({ length: ADDRESSES }, (_, i) => `${blocks[i % blocks.length] ?? '81.2.'}${(i * 7) % 250}.${(i * 13) % 250}`);
+for (const req of requests) if ((await services.verifier.verify(req)).code !== 'VALID') throw new Error('bench set-up: a key does not verify');
+note(`usage: ${KEYS} keys, geoip-lite loaded in ${Math.round(geoMs)} ms, set-up ${Math.round(performance.now() - t0)} ms`);
+
+const pick = <T>(list: readonly T[], i: number): T => {
+  const item = list[i % list.length];
+  if (item === undefined) throw new Error('empty input list');
+  return item;
+};
+
+const counted = async (i: number): Promise<void> => {
+  const r = await services.verifier.verify(pick(requests, i));
+  services.usage.record({ route: 'verify-api', code: r.code, ip: pick(ips, i), workspaceId: acting.workspaceId, key: r.key });
+  if (i % FLUSH_EVERY === FLUSH_EVERY - 1) await services.usage.flush();
+  else if (i % DRAIN_EVERY === DRAIN_EVERY - 1) await services.usage.drain();
+};
+
+const { subject: on, baseline: off } = await compare(
+  { kind: 'async', op: counted },
+  { kind: 'async', op: (i) => services.verifier.verify(pick(requests, i)) },
+  { warmup: 20_000, iterations: 2_000_000, maxMs: 4000, batch: 500, rounds: 10 },
+);
+await services.usage.flush();
+const stats = services.usage.stats();
+if (stats.dropped !== 0) throw new Error(`usage: ${stats.dropped} verifications dropped`);
+const [flushed] = await store.usage.lastUse([requests.length > 0 ? (await store.keys.list(acting.workspaceId, { limit: 1 }))[0]?.id ?? '' : '']);
+if (flushed === undefined) throw new Error('usage: nothing reached the store');
+
+emit({
+  name: 'usage.verify.counting-on',
+  unit: 'ops/s',
+  value: on.opsPerSec,
+  baseline: { name: 'verify.counting-off', value: off.opsPerSec },
+  n: on.ops,
+  nsPerOp: round(1e9 / on.opsPerSec, 4),
+  baselineNsPerOp: round(1e9 / off.opsPerSec, 4),
+  addedNsPerOp: round(1e9 / on.opsPerSec - 1e9 / off.opsPerSec, 4),
+  keys: KEYS,
+  addresses: ADDRESSES,
+  drainEvery: DRAIN_EVERY,
+  flushEvery: FLUSH_EVERY,
+  geoipLoadMs: Math.round(geoMs),
+});
