@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** A benchmark should stay well under this; past it the child is killed and counted as failed. */
-const TIMEOUT_MS = 120_000;
+const TIMEOUT_MS = 300_000;
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);

@@ -1,5 +1,10 @@
 import type {
   AdminToken,
+  Alert,
+  AlertsQuery,
+  KeyUsage,
+  KeyUsageQuery,
+  OffboardedOwner,
   ApiKey,
   AuditCheckpoint,
   AuditEvent,
@@ -7,6 +12,7 @@ import type {
   CheckpointList,
   ConsistencyProof,
   CreateKeyRequest,
+  CreateUserRequest,
   CreatedKey,
   CreatedToken,
   Environment,
@@ -23,11 +29,17 @@ import type {
   PageOf,
   Problem,
   Role,
+  RevokeAllResult,
   RotatedKey,
+  TotpEnrolment,
+  TotpStatus,
   UpdateKeyRequest,
+  UpdateUserRequest,
+  User,
   VerifyRequest,
   VerifyResult,
   Workspace,
+  WorkspaceInfo,
 } from './types.ts';
 
 /** An error answer of the API, with its stable code. */
@@ -51,6 +63,11 @@ export interface ClientOptions {
   /** Admin token (`clv_adm_…`). */
   token: string;
   fetch?: typeof fetch;
+  /**
+   * Step-up code for critical operations (a fresh TOTP code or a recovery code), sent as
+   * `X-Clavis-MFA`; a function is asked before every request. Needed when the token's user has TOTP.
+   */
+  mfaCode?: string | (() => string | undefined);
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -66,18 +83,22 @@ export class ClavisClient {
   readonly #base: string;
   readonly #token: string;
   readonly #fetch: typeof fetch;
+  readonly #mfa: () => string | undefined;
 
   constructor(opts: ClientOptions) {
     this.#base = opts.url.replace(/\/+$/, '');
     this.#token = opts.token;
     this.#fetch = opts.fetch ?? fetch;
+    const mfa = opts.mfaCode;
+    this.#mfa = typeof mfa === 'function' ? mfa : () => mfa;
   }
 
   async #call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
     const qs = query === undefined ? '' : new URLSearchParams(Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    const mfa = this.#mfa();
     const res = await this.#fetch(`${this.#base}${path}${qs === '' ? '' : `?${qs}`}`, {
       method,
-      headers: { authorization: `Bearer ${this.#token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${this.#token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(mfa !== undefined && mfa !== '' ? { 'x-clavis-mfa': mfa } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -130,7 +151,11 @@ export class ClavisClient {
   lookupKeys(hashes: string[]): Promise<KeyLookupResponse> {
     return this.#call('POST', '/v1/keys/lookup', { hashes });
   }
-  createToken(req: { name: string; role?: Role; ttlSeconds?: number }): Promise<CreatedToken> {
+  /**
+   * Creates an admin token; with `userId` it is issued for that user (its role must be within the
+   * user's). An owner or admin token, or one for another user, is a critical operation.
+   */
+  createToken(req: { name: string; role?: Role; ttlSeconds?: number; userId?: string }): Promise<CreatedToken> {
     return this.#call('POST', '/v1/tokens', req);
   }
   listTokens(query: { limit?: number; cursor?: string } = {}): Promise<PageOf<AdminToken>> {
@@ -142,8 +167,50 @@ export class ClavisClient {
   createWorkspace(name: string): Promise<{ workspace: Workspace; ownerToken: CreatedToken }> {
     return this.#call('POST', '/v1/workspaces', { name });
   }
-  getWorkspace(): Promise<{ workspace: Workspace; caller: { tokenId: string; role: Role } }> {
+  getWorkspace(): Promise<WorkspaceInfo> {
     return this.#call('GET', '/v1/workspace');
+  }
+  /** Changes workspace settings; critical. Turning requireMfa on needs a caller with confirmed TOTP. */
+  updateWorkspace(settings: { requireMfa: boolean }): Promise<WorkspaceInfo> {
+    return this.#call('PATCH', '/v1/workspace', settings);
+  }
+  /** Revokes every active and suspended key (of one environment, if given); critical. */
+  revokeAllKeys(req: { reason: string; environment?: Environment }): Promise<RevokeAllResult> {
+    return this.#call('POST', '/v1/keys/revoke-all', req);
+  }
+  /** Creates a user; an owner or admin user is a critical operation. */
+  createUser(req: CreateUserRequest): Promise<User> {
+    return this.#call('POST', '/v1/users', req);
+  }
+  listUsers(query: { limit?: number; cursor?: string } = {}): Promise<PageOf<User>> {
+    return this.#call('GET', '/v1/users', undefined, { ...query });
+  }
+  /** Renames a user or changes its role (a role change is critical; lowering it revokes the user's tokens above it). */
+  updateUser(id: string, req: UpdateUserRequest): Promise<User> {
+    return this.#call('PATCH', `/v1/users/${encodeURIComponent(id)}`, req);
+  }
+  /** Disables a user and revokes every token issued for it. */
+  disableUser(id: string): Promise<{ user: User; revokedTokens: number }> {
+    return this.#call('POST', `/v1/users/${encodeURIComponent(id)}/disable`, {});
+  }
+  /**
+   * Starts TOTP enrolment of the token's own user; the answer is shown once. Confirm with
+   * {@link confirmTotp}.
+   *
+   * @example const { otpauthUri, recoveryCodes } = await clavis.enrolTotp()
+   */
+  enrolTotp(): Promise<TotpEnrolment> {
+    return this.#call('POST', '/v1/mfa/totp', {});
+  }
+  confirmTotp(code: string): Promise<TotpStatus> {
+    return this.#call('POST', '/v1/mfa/totp/confirm', { code });
+  }
+  getTotp(): Promise<TotpStatus> {
+    return this.#call('GET', '/v1/mfa/totp');
+  }
+  /** Removes the user's TOTP; needs `mfaCode` when it is confirmed. */
+  removeTotp(): Promise<{ removed: boolean }> {
+    return this.#call('DELETE', '/v1/mfa/totp');
   }
   listAuditEvents(query: AuditEventsQuery = {}): Promise<PageOf<AuditEvent>> {
     return this.#call('GET', '/v1/audit/events', undefined, { ...query });
@@ -210,6 +277,33 @@ export class ClavisClient {
   }
   unsealKeyring(passphrase: string): Promise<KeyringState> {
     return this.#call('POST', '/v1/keyring/unseal', { passphrase });
+  }
+  /** Verifications of a key per minute, hour or day, by outcome code, entry point and country. */
+  getKeyUsage(id: string, query: KeyUsageQuery = {}): Promise<KeyUsage> {
+    return this.#call('GET', `/v1/keys/${encodeURIComponent(id)}/usage`, undefined, { ...query });
+  }
+  /** Alerts of the workspace, newest first. */
+  listAlerts(query: AlertsQuery = {}): Promise<PageOf<Alert>> {
+    return this.#call('GET', '/v1/alerts', undefined, { ...query });
+  }
+  getAlert(id: string): Promise<Alert> {
+    return this.#call('GET', `/v1/alerts/${encodeURIComponent(id)}`);
+  }
+  acknowledgeAlert(id: string, note?: string): Promise<Alert> {
+    return this.#call('POST', `/v1/alerts/${encodeURIComponent(id)}/acknowledge`, note === undefined ? {} : { note });
+  }
+  resolveAlert(id: string, note?: string): Promise<Alert> {
+    return this.#call('POST', `/v1/alerts/${encodeURIComponent(id)}/resolve`, note === undefined ? {} : { note });
+  }
+  /** Marks a key owner offboarded: any later use of their keys raises offboarded-owner-use. */
+  offboardOwner(ownerId: string, reason?: string): Promise<{ owner: OffboardedOwner; created: boolean }> {
+    return this.#call('POST', `/v1/owners/${encodeURIComponent(ownerId)}/offboard`, reason === undefined ? {} : { reason });
+  }
+  reinstateOwner(ownerId: string): Promise<{ ownerId: string; reinstated: true }> {
+    return this.#call('POST', `/v1/owners/${encodeURIComponent(ownerId)}/reinstate`, {});
+  }
+  listOffboardedOwners(query: { limit?: number; cursor?: string } = {}): Promise<PageOf<OffboardedOwner>> {
+    return this.#call('GET', '/v1/owners/offboarded', undefined, { ...query });
   }
 }
 

@@ -24,6 +24,69 @@ export interface ApiKey {
   signing: KeySigning | null;
   rateLimits: RateLimit[];
   credits: CreditPolicy | null;
+  /** Latest verification of the key (null: never used); present on getKey and listKeys. */
+  lastUsedAt?: string | null;
+  /** Client address of that verification. */
+  lastUsedIp?: string | null;
+}
+
+/** A key's verifications per time bucket (`getKeyUsage`). */
+export interface KeyUsage {
+  keyId: string;
+  from: string;
+  to: string;
+  bucket: 'minute' | 'hour' | 'day';
+  total: number;
+  buckets: { start: string; total: number; codes: Record<string, number>; routes: Record<string, number>; countries: Record<string, number> }[];
+}
+
+export interface KeyUsageQuery {
+  from?: string;
+  to?: string;
+  bucket?: 'minute' | 'hour' | 'day';
+}
+
+export type AlertType = 'rate-spike' | 'new-country' | 'new-network' | 'impossible-travel' | 'failed-verify-burst' | 'bad-signature-burst' | 'scope-denial-burst' | 'offboarded-owner-use' | 'dormant-key-use';
+export type AlertSeverity = 'low' | 'medium' | 'high' | 'critical';
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+
+/** A detector finding, deduplicated per subject while unresolved (docs/guides/monitoring.md). */
+export interface Alert {
+  id: string;
+  workspaceId: string;
+  type: AlertType;
+  severity: AlertSeverity;
+  status: AlertStatus;
+  keyId: string | null;
+  dedupeKey: string;
+  summary: string;
+  evidence: Record<string, unknown>;
+  occurrences: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  createdAt: string;
+  updatedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  note: string | null;
+}
+
+export interface AlertsQuery {
+  status?: AlertStatus;
+  severity?: AlertSeverity;
+  type?: AlertType;
+  keyId?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface OffboardedOwner {
+  ownerId: string;
+  offboardedAt: string;
+  reason: string | null;
+  offboardedBy: string;
 }
 
 /** One named rate limit of a key. */
@@ -157,6 +220,8 @@ export interface AdminToken {
   expiresAt: string | null;
   revokedAt: string | null;
   createdBy: string | null;
+  /** The user the token was issued for; null: a service token. */
+  userId: string | null;
 }
 
 export interface CreatedToken extends AdminToken {
@@ -168,6 +233,59 @@ export interface Workspace {
   name: string;
   createdAt: string;
   operator: boolean;
+}
+
+/** `GET` and `PATCH /v1/workspace`: the workspace, its settings and the caller. */
+export interface WorkspaceInfo {
+  workspace: Workspace;
+  settings: { requireMfa: boolean };
+  caller: { tokenId: string; role: string; userId: string | null };
+}
+
+/** A person of the workspace; admin tokens are issued for users (`createToken({ userId })`). */
+export interface User {
+  id: string;
+  workspaceId: string;
+  email: string;
+  name: string;
+  role: Role;
+  status: 'active' | 'disabled';
+  /** Whether the user has confirmed TOTP: critical operations then need a code. */
+  mfaEnrolled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  disabledAt: string | null;
+}
+
+export interface CreateUserRequest {
+  email: string;
+  name: string;
+  role?: Role;
+}
+
+export interface UpdateUserRequest {
+  name?: string;
+  role?: Role;
+}
+
+/** Shown once by `enrolTotp`. */
+export interface TotpEnrolment {
+  /** Base32 secret for an authenticator app (or `oathtool --totp -b`). */
+  secret: string;
+  otpauthUri: string;
+  recoveryCodes: string[];
+}
+
+export interface TotpStatus {
+  state: 'none' | 'pending' | 'enrolled';
+  confirmedAt: string | null;
+  recoveryCodesLeft: number;
+  lockedUntil: string | null;
+}
+
+export interface RevokeAllResult {
+  revoked: number;
+  environment: Environment | null;
 }
 
 export interface AuditEvent {

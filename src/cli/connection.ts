@@ -8,12 +8,16 @@ export const DEFAULT_URL = 'http://127.0.0.1:8420';
 export interface ConnectionOptions {
   url?: string;
   token?: string;
+  /** Step-up code for critical operations (`--mfa`). */
+  mfa?: string;
 }
 
 /** A resolved server address and admin token. */
 export interface Connection {
   url: string;
   token: string;
+  /** Sent as X-Clavis-MFA: `--mfa`, else CLAVIS_MFA_CODE; undefined when neither is set. */
+  mfa?: string;
 }
 
 /**
@@ -41,13 +45,14 @@ export function resolveConnection(opts: ConnectionOptions, env: Readonly<Record<
   if (token === undefined) {
     throw new CliError('no admin token: set CLAVIS_TOKEN or pass --token (a clv_adm_… token from `clavis tokens create` or the bootstrap)');
   }
-  return { url, token };
+  const mfa = nonEmpty(opts.mfa) ?? nonEmpty(env.CLAVIS_MFA_CODE);
+  return { url, token, ...(mfa !== undefined ? { mfa } : {}) };
 }
 
 /** A client for the resolved connection. */
 export function connect(opts: ConnectionOptions, env: Readonly<Record<string, string | undefined>>): { client: ClavisClient; url: string } {
-  const { url, token } = resolveConnection(opts, env);
-  return { client: new ClavisClient({ url, token }), url: displayUrl(url) };
+  const { url, token, mfa } = resolveConnection(opts, env);
+  return { client: new ClavisClient({ url, token, ...(mfa !== undefined ? { mfaCode: mfa } : {}) }), url: displayUrl(url) };
 }
 
 /** The URL without any user:password part, safe to print in messages. */

@@ -8,6 +8,8 @@ export interface GlobalOptions {
   url?: string;
   token?: string;
   json?: boolean;
+  /** Step-up code for critical operations (X-Clavis-MFA). */
+  mfa?: string;
 }
 
 /** State shared by the commands of one run. */

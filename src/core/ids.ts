@@ -25,3 +25,19 @@ export function createIdGenerator(now: () => number = Date.now): IdGenerator {
 }
 
 export const ID_PATTERN = /^[a-z]{2,4}_[0-9A-Za-z]{22}$/;
+
+/**
+ * Request ids for logs and problem answers: a random per-process prefix and a counter. They
+ * only need to be unique, not unguessable, and a CSPRNG call per request costs measurable time
+ * on the verify path.
+ *
+ * @example const next = createRequestIdGenerator(); next() // 'req_3fK9a…_0001'
+ */
+export function createRequestIdGenerator(): () => string {
+  const prefix = encodeBase62(randomBytes(8), 11);
+  let n = 0;
+  return () => {
+    n += 1;
+    return `req_${prefix}${n.toString(36).padStart(6, '0')}`;
+  };
+}

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyServerOptions } from 'fastify';
+import { createRequestIdGenerator } from '../core/ids.ts';
 import type { Services } from '../services.ts';
 import type { App } from './app-types.ts';
 import { registerAuth } from './plugins/auth.ts';
@@ -63,7 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimitBytes ?? 65_536,
-    genReqId: () => services.ids('req'),
+    genReqId: createRequestIdGenerator(),
     requestIdHeader: false,
     return503OnClosing: true,
     ...(opts.https !== undefined ? { https: opts.https } : {}),

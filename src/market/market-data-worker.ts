@@ -36,7 +36,8 @@ function scheduleRefresh(): void {
   const next = (Math.floor(now / MS_PER_DAY) + 1) * MS_PER_DAY + REFRESH_DELAY_MS;
   setTimeout(() => {
     loaded
-      .then((services) => services.index.refresh())
+      // The index refreshes the market under it; without an index, the market alone.
+      .then((services) => (services.index instanceof Error ? services.market.refresh() : services.index.refresh()))
       .catch((err: unknown) => process.stderr.write(`clavis: market data refresh failed (still serving the previous data): ${err instanceof Error ? err.message : String(err)}\n`))
       .finally(scheduleRefresh);
   }, next - now);

@@ -17,7 +17,8 @@ export type MarketDataSettings =
 /** The market and index services the data API reads, loaded from one provider. */
 export interface DataServices {
   market: MarketService;
-  index: IndexService;
+  /** The index over that market, or why it cannot be computed there (prices are served either way). */
+  index: IndexService | IndexDataError;
 }
 
 /** The market-service methods the data API calls. */
@@ -93,8 +94,13 @@ export function marketProvider(settings: MarketDataSettings): MarketDataProvider
  */
 export async function loadDataServices(provider: MarketDataProvider): Promise<DataServices> {
   const market = await createMarketService(provider);
-  const index = await createIndexService({ market });
-  return { market, index };
+  try {
+    return { market, index: await createIndexService({ market }) };
+  } catch (err) {
+    // Data without BTC, the bear asset or 200 days of history still has prices to serve.
+    if (err instanceof IndexDataError) return { market, index: err };
+    throw err;
+  }
 }
 
 type Invoke = (target: 'market' | 'index', method: string, args: readonly unknown[]) => Promise<unknown>;
@@ -115,7 +121,9 @@ export function marketDataOver(source: string, invoke: Invoke, ready: () => Prom
 export function callDataService(services: DataServices, target: 'market' | 'index', method: string, args: readonly unknown[]): unknown {
   const allowed: readonly string[] = target === 'market' ? MARKET_CALLS : INDEX_CALLS;
   if (!allowed.includes(method)) throw new TypeError(`not a data call: ${target}.${method}`);
-  const fn: unknown = (services[target] as unknown as Record<string, unknown>)[method];
+  const service = services[target];
+  if (service instanceof IndexDataError) throw service;
+  const fn: unknown = (service as unknown as Record<string, unknown>)[method];
   if (typeof fn !== 'function') throw new TypeError(`not a data call: ${target}.${method}`);
   return (fn as (...a: readonly unknown[]) => unknown)(...args);
 }

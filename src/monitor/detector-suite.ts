@@ -1,7 +1,7 @@
 import { badSignatureBurst } from './detectors/bad-signature-burst.ts';
 import { DormantKeyDetector } from './detectors/dormant-key.ts';
 import { failedVerifyBurst } from './detectors/failed-verify-burst.ts';
-import type { Detector, DetectorContext, Finding } from './detectors/finding.ts';
+import { NOTHING, type Detector, type DetectorContext, type Finding } from './detectors/finding.ts';
 import { ImpossibleTravelDetector } from './detectors/impossible-travel.ts';
 import { NewLocationDetector } from './detectors/new-location.ts';
 import { OffboardedOwnerDetector } from './detectors/offboarded-owner.ts';
@@ -37,12 +37,18 @@ export class DetectorSuite {
   }
 
   /** Findings of every enabled rule for one event, in detector order. */
-  observe(e: UsageEvent): Finding[] {
-    const out: Finding[] = [];
+  observe(e: UsageEvent): readonly Finding[] {
+    let out: Finding[] | null = null;
     for (const d of this.#detectors) {
-      for (const f of d.observe(e)) if (!this.#disabled.has(f.type)) out.push(f);
+      const found = d.observe(e);
+      if (found.length === 0) continue;
+      for (const f of found) {
+        if (this.#disabled.has(f.type)) continue;
+        out ??= [];
+        out.push(f);
+      }
     }
-    return out;
+    return out ?? NOTHING;
   }
 
   /** Subjects tracked across detectors (a memory gauge). */

@@ -149,6 +149,16 @@ export class UsageMonitor implements UsageSink {
             await tx.usage.recordLastUse(batch.lastUse);
           });
           this.#metrics.flushed((performance.now() - t0) / 1000, batch.buckets.length, true);
+          // Prometheus counts what was stored, summed per label set from the buckets (not per
+          // verification): at most one flush interval behind.
+          const counts = new Map<string, { route: string; code: string; country: string | null; n: number }>();
+          for (const r of batch.buckets) {
+            const label = `${r.route}\u0000${r.code}\u0000${r.country ?? ''}`;
+            const c = counts.get(label);
+            if (c === undefined) counts.set(label, { route: r.route, code: r.code, country: r.country, n: r.count });
+            else c.n += r.count;
+          }
+          for (const c of counts.values()) this.#metrics.verifications(c.route, c.code, c.country, c.n);
         } catch (err) {
           this.#recorder.restore(batch);
           this.#metrics.flushed((performance.now() - t0) / 1000, batch.buckets.length, false);
@@ -176,36 +186,31 @@ export class UsageMonitor implements UsageSink {
     this.#retry = new Map();
     if (queue.length > 0) {
       await this.#prepare(queue);
-      const counts = new Map<string, { route: string; code: string; country: string | null; n: number }>();
       const recorderDropped = this.#recorder.dropped;
+      // One event object, refilled per verification: detectors and the recorder copy what they
+      // keep, never the object (this loop runs for every verification).
+      const e: UsageEvent = { at: 0, workspaceId: null, keyId: null, ownerId: null, keyCreatedAt: null, route: '', code: 'VALID', ip: '', country: null, network: null, location: null };
       for (const raw of queue) {
         const where = this.#geo.locate(raw.ip);
-        const e: UsageEvent = {
-          at: raw.at,
-          workspaceId: raw.workspaceId ?? raw.keyWorkspaceId,
-          keyId: raw.keyId,
-          ownerId: raw.ownerId,
-          keyCreatedAt: raw.keyCreatedAt,
-          route: raw.route,
-          code: raw.code,
-          ip: raw.ip,
-          country: where.country,
-          network: where.network,
-          location: where.point,
-        };
+        e.at = raw.at;
+        e.workspaceId = raw.workspaceId ?? raw.keyWorkspaceId;
+        e.keyId = raw.keyId;
+        e.ownerId = raw.ownerId;
+        e.keyCreatedAt = raw.keyCreatedAt;
+        e.route = raw.route;
+        e.code = raw.code;
+        e.ip = raw.ip;
+        e.country = where.country;
+        e.network = where.network;
+        e.location = where.point;
         const filedUnder = e.workspaceId ?? this.#operatorWorkspace;
         if (filedUnder !== null) this.#recorder.add(e, filedUnder);
-        const label = `${e.route}\u0000${e.code}\u0000${e.country ?? ''}`;
-        const c = counts.get(label);
-        if (c === undefined) counts.set(label, { route: e.route, code: e.code, country: e.country, n: 1 });
-        else c.n += 1;
         for (const f of this.#suite.observe(e)) {
           const ws = f.workspaceId ?? this.#operatorWorkspace;
           if (ws !== null) coalesce(findings, { ...f, workspaceId: ws }, 1, f.at);
         }
         if (e.keyId !== null && e.code === 'VALID') this.#lastUse.set(e.keyId, e.at);
       }
-      for (const c of counts.values()) this.#metrics.verifications(c.route, c.code, c.country, c.n);
       if (this.#recorder.dropped > recorderDropped) this.#metrics.dropped(this.#recorder.dropped - recorderDropped);
     }
     if (findings.size > 0) await this.#raise(findings);

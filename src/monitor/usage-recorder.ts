@@ -16,6 +16,8 @@ export interface UsageBatch {
 export class UsageRecorder {
   #buckets = new Map<string, UsageBucketRow>();
   #lastUse = new Map<string, KeyLastUse>();
+  /** Per key, the bucket it counted in last: most verifications of a key land in the same one. */
+  #hot = new Map<string, UsageBucketRow>();
   readonly #maxBuckets: number;
   /** Verifications not counted because the table was full. */
   dropped = 0;
@@ -31,14 +33,34 @@ export class UsageRecorder {
   /** Counts one event in the workspace it is filed under. */
   add(e: UsageEvent, workspaceId: string): void {
     const minute = e.at - (e.at % MINUTE_MS);
-    const key = `${workspaceId}\u0000${e.keyId ?? ''}\u0000${minute}\u0000${e.route}\u0000${e.code}\u0000${e.country ?? ''}`;
-    const row = this.#buckets.get(key);
-    if (row !== undefined) row.count += 1;
-    else if (this.#buckets.size < this.#maxBuckets) this.#buckets.set(key, { workspaceId, keyId: e.keyId, minute, route: e.route, code: e.code, country: e.country, count: 1 });
-    else this.dropped += 1;
     if (e.keyId !== null) {
-      const last = this.#lastUse.get(e.keyId);
-      if (last === undefined || e.at >= last.at) this.#lastUse.set(e.keyId, { keyId: e.keyId, workspaceId, at: e.at, ip: e.ip, country: e.country });
+      const hot = this.#hot.get(e.keyId);
+      if (hot !== undefined && hot.minute === minute && hot.code === e.code && hot.route === e.route && hot.country === e.country && hot.workspaceId === workspaceId) {
+        hot.count += 1;
+        this.#touch(e, workspaceId);
+        return;
+      }
+    }
+    const key = `${workspaceId}\u0000${e.keyId ?? ''}\u0000${minute}\u0000${e.route}\u0000${e.code}\u0000${e.country ?? ''}`;
+    let row = this.#buckets.get(key);
+    if (row !== undefined) row.count += 1;
+    else if (this.#buckets.size < this.#maxBuckets) {
+      row = { workspaceId, keyId: e.keyId, minute, route: e.route, code: e.code, country: e.country, count: 1 };
+      this.#buckets.set(key, row);
+    } else this.dropped += 1;
+    if (e.keyId !== null && row !== undefined) this.#hot.set(e.keyId, row);
+    this.#touch(e, workspaceId);
+  }
+
+  #touch(e: UsageEvent, workspaceId: string): void {
+    if (e.keyId === null) return;
+    const last = this.#lastUse.get(e.keyId);
+    if (last === undefined) this.#lastUse.set(e.keyId, { keyId: e.keyId, workspaceId, at: e.at, ip: e.ip, country: e.country });
+    else if (e.at >= last.at) {
+      last.workspaceId = workspaceId;
+      last.at = e.at;
+      last.ip = e.ip;
+      last.country = e.country;
     }
   }
 
@@ -47,6 +69,7 @@ export class UsageRecorder {
     const batch = { buckets: [...this.#buckets.values()], lastUse: [...this.#lastUse.values()] };
     this.#buckets = new Map();
     this.#lastUse = new Map();
+    this.#hot = new Map();
     return batch;
   }
 

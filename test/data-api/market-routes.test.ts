@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarketDataError } from '../../src/market/errors.ts';
-import { inProcessMarketData } from '../../src/market/market-data.ts';
+import { inProcessMarketData, loadDataServices } from '../../src/market/market-data.ts';
+import { createSimulatorProvider } from '../../src/market/simulator.ts';
 import { bearer } from '../support/harness.ts';
 import { SIM_END, makeDataHarness, type DataHarness } from './harness.ts';
 
@@ -151,6 +152,24 @@ describe('without market data', () => {
       expect(q.json<Problem>().code).toBe('MARKET_DATA_UNAVAILABLE');
     } finally {
       await off.close();
+    }
+  });
+
+  it('serves prices from data the index cannot use, and answers the index routes with INDEX_DATA_INSUFFICIENT', async () => {
+    // bitcoin and ethereum only: no USDC for the bear state.
+    const partial = await makeDataHarness({ marketData: inProcessMarketData('two assets', () => loadDataServices(createSimulatorProvider({ end: '2017-03-31', assets: 2 }))) });
+    try {
+      const { key } = await partial.createKey({ name: 'r', scopes: ['prices:read', 'index:read', 'signals:read'] });
+      const prices = await partial.app.inject({ url: '/v1/prices', headers: bearer(key) });
+      expect(prices.statusCode).toBe(200);
+      expect(prices.json<{ data: { id: string }[] }>().data.map((p) => p.id)).toEqual(['bitcoin', 'ethereum']);
+      for (const url of ['/v1/indices/ct100', '/v1/signals/regime']) {
+        const r = await partial.app.inject({ url, headers: bearer(key) });
+        expect(r.statusCode, url).toBe(503);
+        expect(r.json<Problem>().code).toBe('INDEX_DATA_INSUFFICIENT');
+      }
+    } finally {
+      await partial.close();
     }
   });
 

@@ -15,6 +15,14 @@ type ClientMethod = keyof ClavisClient;
 
 /** One call per client method, with every optional argument given so its wire name shows. */
 const CALLS = {
+  getKeyUsage: (c) => c.getKeyUsage('key_1', { from: 'f', to: 't', bucket: 'hour' }),
+  listAlerts: (c) => c.listAlerts({ status: 'open', severity: 'high', type: 'rate-spike', keyId: 'key_1', limit: 1, cursor: 'c' }),
+  getAlert: (c) => c.getAlert('alr_1'),
+  acknowledgeAlert: (c) => c.acknowledgeAlert('alr_1', 'n'),
+  resolveAlert: (c) => c.resolveAlert('alr_1', 'n'),
+  offboardOwner: (c) => c.offboardOwner('alice', 'left'),
+  reinstateOwner: (c) => c.reinstateOwner('alice'),
+  listOffboardedOwners: (c) => c.listOffboardedOwners({ limit: 1, cursor: 'c' }),
   createKey: (c) => c.createKey({ name: 'n', environment: 'test', scopes: ['prices:read'] }),
   listKeys: (c) => c.listKeys({ environment: 'test', status: 'active', ownerId: 'o', limit: 1, cursor: 'c' }),
   getKey: (c) => c.getKey('key_1'),
@@ -25,11 +33,21 @@ const CALLS = {
   resumeKey: (c) => c.resumeKey('key_1'),
   verifyKey: (c) => c.verifyKey({ key: 'k' }),
   lookupKeys: (c) => c.lookupKeys(['0'.repeat(64)]),
-  createToken: (c) => c.createToken({ name: 'n', role: 'developer', ttlSeconds: 60 }),
+  createToken: (c) => c.createToken({ name: 'n', role: 'developer', ttlSeconds: 60, userId: 'usr_1' }),
   listTokens: (c) => c.listTokens({ limit: 1, cursor: 'c' }),
   revokeToken: (c) => c.revokeToken('tok_1'),
   createWorkspace: (c) => c.createWorkspace('w'),
   getWorkspace: (c) => c.getWorkspace(),
+  updateWorkspace: (c) => c.updateWorkspace({ requireMfa: true }),
+  revokeAllKeys: (c) => c.revokeAllKeys({ reason: 'r', environment: 'live' }),
+  createUser: (c) => c.createUser({ email: 'a@example.com', name: 'A', role: 'developer' }),
+  listUsers: (c) => c.listUsers({ limit: 1, cursor: 'c' }),
+  updateUser: (c) => c.updateUser('usr_1', { name: 'n', role: 'auditor' }),
+  disableUser: (c) => c.disableUser('usr_1'),
+  enrolTotp: (c) => c.enrolTotp(),
+  confirmTotp: (c) => c.confirmTotp('123456'),
+  getTotp: (c) => c.getTotp(),
+  removeTotp: (c) => c.removeTotp(),
   listAuditEvents: (c) => c.listAuditEvents({ fromSeq: 0, toSeq: 1, since: 's', until: 'u', actor: 'a', target: 't', action: 'x', limit: 1, cursor: 'c' }),
   listCheckpoints: (c) => c.listCheckpoints({ limit: 1, beforeTreeSize: 2 }),
   createCheckpoint: (c) => c.createCheckpoint(),
@@ -54,7 +72,7 @@ const CALLS = {
  */
 const DELIBERATELY_UNCOVERED: Readonly<Record<string, string>> = {};
 
-const FAMILIES = /^\/v1\/(keys|tokens|workspaces?|audit|secrets|keyring)(\/|$)/;
+const FAMILIES = /^\/v1\/(keys|tokens|workspaces?|audit|secrets|keyring|users|mfa|alerts|owners)(\/|$)/;
 
 interface Sent {
   method: string;
@@ -138,7 +156,7 @@ describe('the SDK client against docs/reference/openapi.json', () => {
     if (shape.kind === 'object') expect(Object.keys(s.body as object).filter((k) => !shape.props.has(k)), 'body fields the document does not have').toEqual([]);
   });
 
-  it('has a method for every operation of /v1/keys*, /v1/tokens*, /v1/workspace*, /v1/audit/*, /v1/secrets* and /v1/keyring*', () => {
+  it('has a method for every operation of /v1/keys*, /v1/tokens*, /v1/workspace*, /v1/audit/*, /v1/secrets*, /v1/keyring*, /v1/users* and /v1/mfa/*', () => {
     const covered = new Set((Object.keys(CALLS) as ClientMethod[]).map((n) => {
       const { sent: s, template } = operationOf(n);
       return `${s.method} ${template}`;
@@ -156,6 +174,12 @@ describe('the SDK client against docs/reference/openapi.json', () => {
     ['AuditEvent', () => doc.components.schemas.AuditEvent],
     ['AuditCheckpoint', () => doc.components.schemas.AuditCheckpoint],
     ['Workspace', () => doc.components.schemas.Workspace],
+    ['User', () => doc.components.schemas.User],
+    ['WorkspaceInfo', () => successSchema(operation('GET', '/v1/workspace'))],
+    ['TotpEnrolment', () => successSchema(operation('POST', '/v1/mfa/totp'))],
+    ['TotpStatus', () => successSchema(operation('GET', '/v1/mfa/totp'))],
+    ['CreateUserRequest', () => requestBodySchema(operation('POST', '/v1/users'))],
+    ['UpdateUserRequest', () => requestBodySchema(operation('PATCH', '/v1/users/{id}'))],
     ['Problem', () => doc.components.schemas.Problem],
     ['VerifyResult', () => successSchema(operation('POST', '/v1/keys/verify'))],
     ['VerifyRequest', () => requestBodySchema(operation('POST', '/v1/keys/verify'))],
@@ -203,11 +227,11 @@ describe('the SDK client against docs/reference/openapi.json', () => {
   it('the comparison fails on a drifted schema, both ways', () => {
     const apiKey = doc.components.schemas.ApiKey;
     if (apiKey === undefined) throw new Error('no ApiKey schema');
-    const props: Record<string, unknown> = { ...(apiKey.properties as Record<string, unknown>), lastUsedAt: { type: 'string' } };
+    const props: Record<string, unknown> = { ...(apiKey.properties as Record<string, unknown>), archivedAt: { type: 'string' } };
     delete props.credits;
-    const drifted = { ...apiKey, properties: props, required: [...(apiKey.required as string[]), 'lastUsedAt'] };
+    const drifted = { ...apiKey, properties: props, required: [...(apiKey.required as string[]), 'archivedAt'] };
     expect(diffShapes(sdk.named('ApiKey'), shapeOfSchema(doc, drifted), 'ApiKey')).toEqual([
-      'ApiKey.lastUsedAt: in the OpenAPI document, missing from the SDK',
+      'ApiKey.archivedAt: in the OpenAPI document, missing from the SDK',
       'ApiKey.credits: in the SDK, not in the OpenAPI document',
     ]);
     const verify = successSchema(operation('POST', '/v1/keys/verify'));

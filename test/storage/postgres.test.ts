@@ -130,6 +130,8 @@ describe.skipIf(!canConnect)('postgres', () => {
         'audit_events',
         'audit_heads',
         'key_last_use',
+        'mfa_recovery_codes',
+        'mfa_totp',
         'offboarded_owners',
         'paper_portfolios',
         'paper_positions',
@@ -137,11 +139,13 @@ describe.skipIf(!canConnect)('postgres', () => {
         'paper_trades',
         'schema_migrations',
         'usage_buckets',
+        'users',
         'vault_keyring',
         'vault_root_keys',
         'vault_secret_versions',
         'vault_secrets',
         'waitlist_signups',
+        'workspace_settings',
         'workspaces',
       ]);
     });

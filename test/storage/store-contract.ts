@@ -4,6 +4,7 @@ import type { Store } from '../../src/core/ports/store.ts';
 import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, AuditEvent, Workspace } from '../../src/core/model.ts';
 import type { QuoteRecord, SecretVersionRecord, TradeRecord } from '../../src/core/ports/store.ts';
 import type { AlertFilter, AlertRecord, UsageBucketRow } from '../../src/core/ports/store.ts';
+import { runUsersContract } from './users-contract.ts';
 
 export interface OpenedStore {
   store: Store;
@@ -1080,6 +1081,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect((await store.owners.listOffboarded(WS, { limit: 10 })).map((o) => o.ownerId)).toEqual(['alice@example.com']);
       });
     });
+
+    describe('users, MFA and workspace settings', () => runUsersContract(() => store, WS, OTHER));
   });
 }
 

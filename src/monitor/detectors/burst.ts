@@ -4,7 +4,7 @@ import { BoundedMap } from '../bounded-map.ts';
 import type { AlertType } from '../thresholds.ts';
 import type { UsageEvent } from '../usage-event.ts';
 import { WindowCounter } from '../window-counter.ts';
-import { addCapped, iso, type Detector, type Finding } from './finding.ts';
+import { addCapped, iso, NOTHING, type Detector, type Finding } from './finding.ts';
 
 /** A burst rule: which outcomes count, over what window, how many from one address or against one key. */
 export interface BurstRule {
@@ -58,8 +58,8 @@ export class BurstDetector implements Detector {
     return this.#byIp.size + this.#byKey.size;
   }
 
-  observe(e: UsageEvent): Finding[] {
-    if (!this.#rule.codes.has(e.code)) return [];
+  observe(e: UsageEvent): readonly Finding[] {
+    if (!this.#rule.codes.has(e.code)) return NOTHING;
     const out: Finding[] = [];
     if (this.#rule.perIp !== null) {
       const f = this.#count(this.#byIp, `${e.workspaceId ?? ''}\u0000${e.ip}`, e, this.#rule.perIp, 'ip');

@@ -1,7 +1,7 @@
 import { BoundedMap } from '../bounded-map.ts';
 import type { DetectorThresholds } from '../thresholds.ts';
 import { DAY_MS, type UsageEvent } from '../usage-event.ts';
-import { iso, type Detector, type DetectorContext, type Finding } from './finding.ts';
+import { iso, NOTHING, type Detector, type DetectorContext, type Finding } from './finding.ts';
 
 /**
  * **dormant-key-use.** A key that should be idle: its previous successful use (from memory, else
@@ -25,15 +25,15 @@ export class DormantKeyDetector implements Detector {
     return this.#last.size;
   }
 
-  observe(e: UsageEvent): Finding[] {
-    if (e.keyId === null) return [];
+  observe(e: UsageEvent): readonly Finding[] {
+    if (e.keyId === null) return NOTHING;
     const seen = this.#last.get(e.keyId);
     const stored = seen === undefined ? this.#ctx.lastUseBefore(e.keyId) : seen;
     if (e.code === 'VALID') this.#last.set(e.keyId, e.at);
     // Unknown history (the store could not say): no verdict rather than a guess.
-    if (stored === undefined) return [];
+    if (stored === undefined) return NOTHING;
     const since = stored ?? e.keyCreatedAt;
-    if (since === null || e.at - since < this.#idleMs) return [];
+    if (since === null || e.at - since < this.#idleMs) return NOTHING;
     const days = Math.floor((e.at - since) / DAY_MS);
     return [
       {

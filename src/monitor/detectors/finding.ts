@@ -24,7 +24,8 @@ export interface Finding {
  */
 export interface Detector {
   readonly type: AlertType | readonly AlertType[];
-  observe(event: UsageEvent): Finding[];
+  /** Runs for every verification: returns NOTHING (no allocation) when there is nothing to raise. */
+  observe(event: UsageEvent): readonly Finding[];
   /** Subjects (keys, addresses) it tracks now: a gauge of its memory. */
   tracked(): number;
 }
@@ -38,6 +39,9 @@ export interface DetectorContext {
 }
 
 export const NO_CONTEXT: DetectorContext = { offboardedAt: () => null, lastUseBefore: () => undefined };
+
+/** The shared empty answer of `observe`. */
+export const NOTHING: readonly Finding[] = Object.freeze([]);
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 

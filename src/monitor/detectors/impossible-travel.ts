@@ -2,7 +2,7 @@ import { BoundedMap } from '../bounded-map.ts';
 import { distanceKm } from '../geo-distance.ts';
 import type { DetectorThresholds } from '../thresholds.ts';
 import { HOUR_MS, type GeoPoint, type UsageEvent } from '../usage-event.ts';
-import { iso, type Detector, type Finding } from './finding.ts';
+import { iso, NOTHING, type Detector, type Finding } from './finding.ts';
 
 interface Fix extends GeoPoint {
   at: number;
@@ -36,17 +36,26 @@ export class ImpossibleTravelDetector implements Detector {
     return this.#last.size;
   }
 
-  observe(e: UsageEvent): Finding[] {
-    if (e.keyId === null || e.location === null) return [];
+  observe(e: UsageEvent): readonly Finding[] {
+    if (e.keyId === null || e.location === null) return NOTHING;
     const prev = this.#last.get(e.keyId);
-    const out: Finding[] = [];
+    let out: readonly Finding[] = NOTHING;
+    // Same place as last time (most traffic): no trigonometry, no allocation.
+    if (prev !== undefined && prev.lat === e.location.lat && prev.lon === e.location.lon) {
+      if (e.code === 'VALID') {
+        prev.at = e.at;
+        prev.ip = e.ip;
+        prev.radiusKm = e.location.radiusKm;
+      }
+      return NOTHING;
+    }
     if (prev !== undefined && e.at >= prev.at) {
       const km = Math.max(0, distanceKm(prev, e.location) - prev.radiusKm - e.location.radiusKm);
       const hours = Math.max((e.at - prev.at) / HOUR_MS, MIN_HOURS);
       const speed = km / hours;
       if (km >= this.#t.minDistanceKm && speed > this.#t.maxSpeedKmh) {
         const pair = [prev.country ?? '??', e.country ?? '??'].sort().join('-');
-        out.push({
+        out = [{
           type: this.type,
           severity: 'high',
           workspaceId: e.workspaceId,
@@ -62,10 +71,20 @@ export class ImpossibleTravelDetector implements Detector {
             maxSpeedKmh: this.#t.maxSpeedKmh,
           },
           at: e.at,
-        });
+        }];
       }
     }
-    if (e.code === 'VALID') this.#last.set(e.keyId, { ...e.location, at: e.at, ip: e.ip, country: e.country });
+    if (e.code === 'VALID') {
+      if (prev === undefined) this.#last.set(e.keyId, { ...e.location, at: e.at, ip: e.ip, country: e.country });
+      else {
+        prev.lat = e.location.lat;
+        prev.lon = e.location.lon;
+        prev.radiusKm = e.location.radiusKm;
+        prev.at = e.at;
+        prev.ip = e.ip;
+        prev.country = e.country;
+      }
+    }
     return out;
   }
 }

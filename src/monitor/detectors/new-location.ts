@@ -1,7 +1,7 @@
 import { BoundedMap } from '../bounded-map.ts';
 import type { DetectorThresholds } from '../thresholds.ts';
 import { HOUR_MS, type UsageEvent } from '../usage-event.ts';
-import { iso, type Detector, type Finding } from './finding.ts';
+import { iso, NOTHING, type Detector, type Finding } from './finding.ts';
 
 interface KeyPlaces {
   firstAt: number;
@@ -13,6 +13,11 @@ interface KeyPlaces {
 }
 
 const MAX_COUNTRIES = 64;
+
+/** Built only when something is raised (observe runs for every verification). */
+function evidence(e: UsageEvent, s: KeyPlaces): Record<string, unknown> {
+  return { ip: e.ip, country: e.country, network: e.network, code: e.code, at: iso(e.at), knownCountries: [...s.countries].sort(), usesSeen: s.uses, firstSeenAt: iso(s.firstAt) };
+}
 
 /**
  * **new-country / new-network.** Per key, the countries and networks (/24, /48) of its successful
@@ -36,19 +41,17 @@ export class NewLocationDetector implements Detector {
     return this.#keys.size;
   }
 
-  observe(e: UsageEvent): Finding[] {
-    if (e.keyId === null || (e.country === null && e.network === null)) return [];
+  observe(e: UsageEvent): readonly Finding[] {
+    if (e.keyId === null || (e.country === null && e.network === null)) return NOTHING;
     const s = this.#keys.upsert(e.keyId, () => ({ firstAt: e.at, uses: 0, countries: new Set(), networks: new Set(), roaming: false }));
     const warm = s.uses >= this.#t.warmupUses && e.at - s.firstAt >= this.#t.warmupHours * HOUR_MS;
-    const out: Finding[] = [];
+    let out: readonly Finding[] = NOTHING;
     const newCountry = e.country !== null && !s.countries.has(e.country);
     const newNetwork = e.network !== null && !s.roaming && !s.networks.has(e.network);
-    const base = { workspaceId: e.workspaceId, keyId: e.keyId, at: e.at };
-    const evidence = { ip: e.ip, country: e.country, network: e.network, code: e.code, at: iso(e.at), knownCountries: [...s.countries].sort(), usesSeen: s.uses, firstSeenAt: iso(s.firstAt) };
     if (warm && newCountry && e.country !== null) {
-      out.push({ ...base, type: 'new-country', severity: 'medium', dedupeKey: `new-country:key:${e.keyId}:${e.country}`, summary: `first use from ${e.country} (known: ${[...s.countries].sort().join(', ') || 'none'})`, evidence });
+      out = [{ workspaceId: e.workspaceId, keyId: e.keyId, at: e.at, type: 'new-country', severity: 'medium', dedupeKey: `new-country:key:${e.keyId}:${e.country}`, summary: `first use from ${e.country} (known: ${[...s.countries].sort().join(', ') || 'none'})`, evidence: evidence(e, s) }];
     } else if (warm && newNetwork && e.network !== null) {
-      out.push({ ...base, type: 'new-network', severity: 'low', dedupeKey: `new-network:key:${e.keyId}:${e.network}`, summary: `first use from network ${e.network}`, evidence: { ...evidence, knownNetworks: [...s.networks].sort() } });
+      out = [{ workspaceId: e.workspaceId, keyId: e.keyId, at: e.at, type: 'new-network', severity: 'low', dedupeKey: `new-network:key:${e.keyId}:${e.network}`, summary: `first use from network ${e.network}`, evidence: { ...evidence(e, s), knownNetworks: [...s.networks].sort() } }];
     }
     if (e.code === 'VALID') {
       s.uses += 1;

@@ -1,6 +1,6 @@
 import { BoundedMap } from '../bounded-map.ts';
 import { MINUTE_MS, type UsageEvent } from '../usage-event.ts';
-import { iso, type Detector, type DetectorContext, type Finding } from './finding.ts';
+import { iso, NOTHING, type Detector, type DetectorContext, type Finding } from './finding.ts';
 
 /**
  * **offboarded-owner-use.** A use of a key whose `ownerId` was marked offboarded in its workspace
@@ -21,13 +21,13 @@ export class OffboardedOwnerDetector implements Detector {
     return this.#raised.size;
   }
 
-  observe(e: UsageEvent): Finding[] {
-    if (e.keyId === null || e.ownerId === null || e.workspaceId === null) return [];
+  observe(e: UsageEvent): readonly Finding[] {
+    if (e.keyId === null || e.ownerId === null || e.workspaceId === null) return NOTHING;
     const since = this.#ctx.offboardedAt(e.workspaceId, e.ownerId);
-    if (since === null || e.at < since) return [];
+    if (since === null || e.at < since) return NOTHING;
     // One finding per key and minute, except that a working use after a refused one escalates.
     const mark = Math.floor(e.at / MINUTE_MS) * 2 + (e.code === 'VALID' ? 1 : 0);
-    if ((this.#raised.get(e.keyId) ?? -1) >= mark) return [];
+    if ((this.#raised.get(e.keyId) ?? -1) >= mark) return NOTHING;
     this.#raised.set(e.keyId, mark);
     return [
       {

@@ -1,7 +1,7 @@
 import { BoundedMap } from '../bounded-map.ts';
 import type { DetectorThresholds } from '../thresholds.ts';
 import { MINUTE_MS, type UsageEvent } from '../usage-event.ts';
-import { iso, type Detector, type Finding } from './finding.ts';
+import { iso, NOTHING, type Detector, type Finding } from './finding.ts';
 
 interface KeyRate {
   firstMinute: number;
@@ -39,8 +39,8 @@ export class RateSpikeDetector implements Detector {
     return 0.5 ** (minutes / this.#t.baselineHalfLifeMinutes);
   }
 
-  observe(e: UsageEvent): Finding[] {
-    if (e.keyId === null) return [];
+  observe(e: UsageEvent): readonly Finding[] {
+    if (e.keyId === null) return NOTHING;
     const minute = Math.floor(e.at / MINUTE_MS);
     const s = this.#keys.upsert(e.keyId, () => ({ firstMinute: minute, minute, count: 0, peak: 0, level: 0 }));
     if (minute > s.minute) {
@@ -50,10 +50,10 @@ export class RateSpikeDetector implements Detector {
       s.level = 0;
     }
     s.count += 1;
-    if (minute - s.firstMinute < this.#t.warmupMinutes) return [];
+    if (minute - s.firstMinute < this.#t.warmupMinutes) return NOTHING;
     const threshold = Math.ceil(Math.max(this.#t.minRequests, this.#t.factor * s.peak));
     const level = s.count >= 3 * threshold ? 2 : s.count >= threshold ? 1 : 0;
-    if (level <= s.level) return [];
+    if (level <= s.level) return NOTHING;
     s.level = level;
     return [
       {

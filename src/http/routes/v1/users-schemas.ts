@@ -49,5 +49,5 @@ export function isPowerfulRole(role: Role | undefined): boolean {
 
 /** The validated body of a request, typed by the route's schema (the hook runs after validation). */
 export function bodyOf<T>(request: FastifyRequest): Partial<T> {
-  return typeof request.body === 'object' && request.body !== null ? (request.body as Partial<T>) : {};
+  return typeof request.body === 'object' && request.body !== null ? request.body : {};
 }

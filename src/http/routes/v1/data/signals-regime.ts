@@ -17,14 +17,10 @@ export const signalsRegime: RouteModule = (app, s) => {
       response: { 200: RegimeSignal, ...dataErrors() },
     },
     handler: async (req) => {
-      const r = await dataOf(s).index.regime(req.query.asOf);
+      const { bullThreshold, bearThreshold, ...r } = await dataOf(s).index.regime(req.query.asOf);
       const since = r.lastSwitch === null ? null : parseDay(r.lastSwitch.executedOn);
       const at = parseDay(r.asOf);
-      return {
-        ...r,
-        band: { bull: r.bullThreshold, bear: r.bearThreshold },
-        daysInState: since === null || at === null ? null : at - since,
-      };
+      return { ...r, band: { bull: bullThreshold, bear: bearThreshold }, daysInState: since === null || at === null ? null : at - since };
     },
   });
 };
