@@ -45,9 +45,9 @@ describe.skipIf(problem !== null)('PostgreSQL store, end to end', () => {
     expect(first.stdout.join('\n')).toMatch(/First start/);
     const token = readFileSync(first.tokenFile, 'utf8').trim();
 
-    const ready = await http<{ status: string; store: string }>(first.url, 'GET', '/readyz');
+    const ready = await http<{ status: string; store: string; keyring: unknown }>(first.url, 'GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', store: 'postgres' });
+    expect(ready.body).toEqual({ status: 'ready', store: 'postgres', keyring: { state: 'unsealed', provider: 'local' } });
 
     // The tables went into our schema, not public.
     const tables = await admin.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
