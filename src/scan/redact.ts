@@ -17,9 +17,13 @@ export function redact(ruleId: string, secret: string): string {
 }
 
 /**
- * Identifies a finding across runs without its position: rule, file and secret (hashed). Lines
- * move as files change; the fingerprint does not, so a baseline keeps matching.
+ * Identifies a finding across runs without its position: rule, file and 16 bits of the secret's
+ * hash. Lines move as files change; the fingerprint does not, so a baseline keeps matching. Only
+ * 16 bits, because a full hash of a weak password in a shared baseline or SARIF file would let
+ * anyone confirm a dictionary guess offline; 16 bits cannot confirm one (1 in 65,536 words match),
+ * at the price of a 1-in-65,536 chance that a new secret in the same file and rule is baselined.
  */
 export function fingerprint(ruleId: string, file: string, secret: string): string {
-  return createHash('sha256').update(`${ruleId}\u0000${file}\u0000${secret}`).digest('hex');
+  const tag = createHash('sha256').update(secret).digest('hex').slice(0, 4);
+  return createHash('sha256').update(`${ruleId}\u0000${file}\u0000${tag}`).digest('hex');
 }
