@@ -81,6 +81,7 @@ export const SETTINGS = {
   CLAVIS_VAULT_TRANSIT_KEY: { description: 'Transit key (aes256-gcm96) whose versions are the root key versions; created when missing.', default: 'clavis-root', schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a key name') },
   CLAVIS_VAULT_SIGNING_KEY: { description: 'Transit key (ed25519) that signs audit checkpoints; created when missing.', default: 'clavis-audit', schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a key name') },
   CLAVIS_SECRETS_MAX_VERSIONS: { description: 'Versions kept per secret; writing one more removes the oldest with its data key.', default: '10', schema: z.coerce.number().int().min(1).max(1000) },
+  CLAVIS_MFA_ISSUER: { description: 'Issuer of TOTP enrolments: authenticator apps show it beside the account (the otpauth URI label). Name the deployment when there are several, e.g. `Clavis (prod)`.', default: 'Clavis', schema: z.string().trim().min(1).max(64).regex(/^[^:]+$/, 'no colon (it separates issuer and account in the otpauth label)') },
   CLAVIS_MARKET_DATA: { description: 'What the crypto data API (`/v1/prices`, `/v1/signals`, `/v1/indices`, docs/guides/data-api.md) serves: `simulator` (a deterministic simulated market; every number is synthetic), `coingecko` (the CoinGecko API, see CLAVIS_COINGECKO_*), a path to a CSV or CoinGecko-shaped JSON file or a folder of them, or `off`. Loaded once in a worker thread after the server listens (data requests wait for it) and again daily after 00:05 UTC.', default: 'simulator', schema: z.string().min(1) },
   CLAVIS_COINGECKO_API_KEY: { description: 'CoinGecko API key for CLAVIS_MARKET_DATA=coingecko; sent only in its request header. Unset: the keyless public API (low rate limits).', schema: z.string().min(1).optional() },
   CLAVIS_COINGECKO_PLAN: { description: 'CoinGecko plan of the key: `demo` (api.coingecko.com) or `pro` (pro-api.coingecko.com).', default: 'demo', schema: z.enum(['demo', 'pro']) },
@@ -197,6 +198,8 @@ export interface Config {
   auditSigningKeyFileSet: boolean;
   unsealRetrySeconds: number;
   secretsMaxVersions: number;
+  /** Issuer of TOTP enrolments (CLAVIS_MFA_ISSUER). */
+  mfaIssuer: string;
   /** What the data API serves (CLAVIS_MARKET_DATA); undefined when `off`. */
   marketData: MarketDataSettings | undefined;
   /** Data API edge settings: the environment its keys must have (any when undefined) and the SSE tick interval. */
@@ -292,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     auditSigningKeyFileSet: r.CLAVIS_AUDIT_SIGNING_KEY_FILE !== undefined,
     unsealRetrySeconds: r.CLAVIS_UNSEAL_RETRY_SECONDS,
     secretsMaxVersions: r.CLAVIS_SECRETS_MAX_VERSIONS,
+    mfaIssuer: r.CLAVIS_MFA_ISSUER,
     marketData,
     dataApi: { environment: r.CLAVIS_DATA_API_ENVIRONMENT, priceStreamIntervalMs: r.CLAVIS_PRICE_STREAM_INTERVAL_MS },
     gateway:

@@ -72,6 +72,7 @@ export async function openServerState(config: Config, extra: Pick<ServiceOptions
     leaks: config.leakReports,
     keyring: keyring.keyring,
     secretsMaxVersions: config.secretsMaxVersions,
+    mfaIssuer: config.mfaIssuer,
     monitor: {
       ...(config.monitor.geoip ? { geo: loadGeoipLite() } : {}),
       thresholds: config.monitor.thresholds,

@@ -193,6 +193,10 @@ export class ClavisClient {
   disableUser(id: string): Promise<{ user: User; revokedTokens: number }> {
     return this.#call('POST', `/v1/users/${encodeURIComponent(id)}/disable`, {});
   }
+  /** Removes another user's TOTP (lost device); critical. */
+  resetUserMfa(id: string): Promise<User> {
+    return this.#call('DELETE', `/v1/users/${encodeURIComponent(id)}/mfa`);
+  }
   /**
    * Starts TOTP enrolment of the token's own user; the answer is shown once. Confirm with
    * {@link confirmTotp}.

@@ -28,6 +28,17 @@ import { registerTokensList } from './commands/tokens-list.ts';
 import { registerTokensRevoke } from './commands/tokens-revoke.ts';
 import { registerWorkspace } from './commands/workspace.ts';
 import { registerWorkspacesCreate } from './commands/workspaces-create.ts';
+import { registerKeysRevokeAll } from './commands/keys-revoke-all.ts';
+import { registerMfaConfirm } from './commands/mfa-confirm.ts';
+import { registerMfaEnrol } from './commands/mfa-enrol.ts';
+import { registerMfaRemove } from './commands/mfa-remove.ts';
+import { registerMfaRequire } from './commands/mfa-require.ts';
+import { registerMfaStatus } from './commands/mfa-status.ts';
+import { registerUsersCreate } from './commands/users-create.ts';
+import { registerUsersDisable } from './commands/users-disable.ts';
+import { registerUsersList } from './commands/users-list.ts';
+import { registerUsersResetMfa } from './commands/users-reset-mfa.ts';
+import { registerUsersUpdate } from './commands/users-update.ts';
 import { DEFAULT_URL } from './connection.ts';
 import type { CliContext } from './context.ts';
 import { CliError, EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
@@ -55,6 +66,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--url <url>', `server URL (or CLAVIS_URL; default ${DEFAULT_URL})`)
     .option('--token <token>', 'admin token (or CLAVIS_TOKEN, preferred: flags show in ps and shell history)')
     .option('--json', 'print JSON instead of tables')
+    .option('--mfa <code>', 'step-up code for critical operations: a fresh TOTP code or a recovery code (or CLAVIS_MFA_CODE)')
     .exitOverride()
     // --json, --url and --token work on every command, so every command's help lists them.
     .configureHelp({ showGlobalOptions: true })
@@ -80,6 +92,7 @@ Examples:
   registerKeysUpdate(keys, ctx);
   registerKeysRotate(keys, ctx);
   registerKeysRevoke(keys, ctx);
+  registerKeysRevokeAll(keys, ctx);
   registerKeysSuspend(keys, ctx);
   registerKeysResume(keys, ctx);
   registerKeysVerify(keys, ctx);
@@ -90,6 +103,18 @@ Examples:
   registerTokensRevoke(tokens, ctx);
 
   registerWorkspace(program, ctx);
+  const users = group(program, 'users', 'Manage the people of the workspace (tokens are issued for users)', '  $ clavis users list\n  $ clavis users create --email ada@example.com --name Ada --role developer');
+  registerUsersCreate(users, ctx);
+  registerUsersList(users, ctx);
+  registerUsersUpdate(users, ctx);
+  registerUsersDisable(users, ctx);
+  registerUsersResetMfa(users, ctx);
+  const mfa = group(program, 'mfa', 'TOTP for your user: critical operations then need --mfa CODE', '  $ clavis mfa enrol\n  $ clavis mfa confirm 123456\n  $ clavis secrets get live exchanges/binance/api-secret --mfa 654321');
+  registerMfaEnrol(mfa, ctx);
+  registerMfaConfirm(mfa, ctx);
+  registerMfaStatus(mfa, ctx);
+  registerMfaRemove(mfa, ctx);
+  registerMfaRequire(mfa, ctx);
   const workspaces = group(program, 'workspaces', 'Create tenant workspaces (operator owners only)', '  $ clavis workspaces create acme');
   registerWorkspacesCreate(workspaces, ctx);
 
@@ -138,7 +163,8 @@ function describeError(error: unknown, ctx: CliContext): { message: string; exit
     if (p === undefined) return { message: `${error.code}: the server answered HTTP ${error.status} without problem details`, exitCode: EXIT_USAGE };
     // The detail often already is the only field error; print each fact once.
     const fields = (p.errors ?? []).map((f) => `${f.field}: ${f.message}`).filter((f) => f !== p.detail).map((f) => `\n  ${f}`).join('');
-    return { message: `${p.code}: ${p.detail}${fields}\n  (HTTP ${p.status}, request ${p.requestId})`, exitCode: EXIT_USAGE };
+    const hint = p.code === 'MFA_REQUIRED' || p.code === 'MFA_REPLAYED' ? '\n  (add --mfa CODE with a fresh code from your authenticator, or set CLAVIS_MFA_CODE)' : '';
+    return { message: `${p.code}: ${p.detail}${fields}${hint}\n  (HTTP ${p.status}, request ${p.requestId})`, exitCode: EXIT_USAGE };
   }
   if (error instanceof TypeError && error.message === 'fetch failed') {
     return { message: `cannot reach the server at ${ctx.serverUrl ?? 'the server'}: ${networkReason(error)} (is it running? check --url or CLAVIS_URL)`, exitCode: EXIT_USAGE };

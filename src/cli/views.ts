@@ -52,6 +52,7 @@ export function tokenRecord(t: AdminToken): [string, unknown][] {
     ['start', `${t.start}…`],
     ['created', t.createdAt],
     ['created by', t.createdBy],
+    ['user', t.userId ?? 'none (service token)'],
     ['expires', t.expiresAt ?? 'never'],
     ...(t.revokedAt !== null ? ([['revoked', t.revokedAt]] as [string, unknown][]) : []),
   ];

@@ -89,7 +89,8 @@ export class UsageMonitor implements UsageSink {
     this.#schedule = o.schedule ?? ((fn) => void setImmediate(fn));
     this.#lastUse = new BoundedMap(o.thresholds.maxTrackedKeys);
     const ctx: DetectorContext = {
-      offboardedAt: (ws, owner) => this.#offboarded.get(`${ws}\u0000${owner}`) ?? null,
+      // Usually nobody is offboarded: no key string built per verification then.
+      offboardedAt: (ws, owner) => (this.#offboarded.size === 0 ? null : (this.#offboarded.get(`${ws}\u0000${owner}`) ?? null)),
       lastUseBefore: (keyId) => this.#lastUse.get(keyId),
     };
     this.#suite = new DetectorSuite(o.thresholds, ctx, o.disabled);

@@ -68,6 +68,7 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'POST /v1/alerts/:id/resolve': {},
   'PATCH /v1/users/:id': { name: 'renamed' },
   'POST /v1/users/:id/disable': {},
+  'DELETE /v1/users/:id/mfa': undefined,
 };
 
 describe('route security suite', () => {
@@ -242,6 +243,7 @@ describe('route security suite: step-up MFA on critical routes', () => {
       ['POST /v1/users', { url: '/v1/users', payload: { email: 'admin@example.com', name: 'A', role: 'admin' }, notCritical: { url: '/v1/users', payload: { email: 'dev@example.com', name: 'D', role: 'developer' } } }],
       ['PATCH /v1/users/:id', { url: `/v1/users/${someone.userId}`, payload: { role: 'auditor' }, notCritical: { url: `/v1/users/${someone.userId}`, payload: { name: 'renamed' } } }],
       ['DELETE /v1/mfa/totp', { url: '/v1/mfa/totp' }],
+      ['DELETE /v1/users/:id/mfa', { url: `/v1/users/${someone.userId}/mfa` }],
       ['GET /v1/secrets/:environment/*', { url: '/v1/secrets/live/exchanges/binance/api-secret' }],
       ['POST /v1/keyring/rotate', { url: '/v1/keyring/rotate', payload: {} }],
       ['POST /v1/keyring/rewrap', { url: '/v1/keyring/rewrap', payload: {} }],

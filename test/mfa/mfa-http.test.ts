@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { base32Decode } from '../../src/core/mfa/totp.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { ephemeralSigner } from '../../src/keyring/local-signer.ts';
+import { createServices } from '../../src/services.ts';
 import { bearer, makeHarness, type Harness } from '../support/harness.ts';
 import { STEP_MS, codeAt, ed25519Signing, enrolledUser, makeUser, withMfa, type TestUser } from './support.ts';
 
@@ -259,12 +262,13 @@ describe('step-up on critical operations', () => {
     expect((await rotate(highId, u.code())).statusCode).toBe(200);
   });
 
-  it('makes owner and admin tokens, tokens for other users, and powerful users critical', async () => {
+  it('makes owner and admin tokens, service tokens, tokens for other users, and powerful users critical', async () => {
     const u = await enrolledUser(h, 'owner');
     const other = await makeUser(h, 'developer');
     const token = (body: object, code?: string) => h.app.inject({ method: 'POST', url: '/v1/tokens', headers: withMfa(u.token, code), payload: body });
     expect((await token({ name: 'mine', role: 'developer', userId: u.userId })).statusCode).toBe(201);
-    expect((await token({ name: 'svc', role: 'read-only' })).statusCode).toBe(201);
+    // A service token never asks for MFA: minting one is critical too, else it would walk around step-up.
+    expect((await token({ name: 'svc', role: 'read-only' })).json<Problem>().code).toBe('MFA_REQUIRED');
     expect((await token({ name: 'admin svc', role: 'admin' })).json<Problem>().code).toBe('MFA_REQUIRED');
     expect((await token({ name: 'as other', role: 'developer', userId: other.userId })).json<Problem>().code).toBe('MFA_REQUIRED');
     const issued = await token({ name: 'as other', role: 'developer', userId: other.userId }, u.code());
@@ -304,6 +308,67 @@ describe('step-up on critical operations', () => {
       { reason: 'laptop stolen', environment: 'test', count: 2 },
       { reason: 'rotate everything', environment: null, count: 1 },
     ]);
+  });
+});
+
+describe('two nodes and a sealed keyring', () => {
+  it('accepts one code once across two nodes sharing the store, even when both get it at the same time', async () => {
+    await putSecret();
+    const u = await enrolledUser(h, 'admin');
+    const second = createServices({
+      store: h.store,
+      signer: ephemeralSigner(),
+      clock: h.clock,
+      keyring: h.services.keyring,
+      policy: { prefix: 'clv', maxTtlMs: { live: 90 * 86_400_000, test: null, dev: null }, defaultGraceMs: 0, highRisk: { requireIpAllowlist: true, requireSigning: true } },
+      cache: { ttlMs: 5000, negativeTtlMs: 1000, maxEntries: 1000 },
+      auditOrigin: 'clavis.test',
+    });
+    const node2 = await buildApp({ services: second, logger: false });
+    try {
+      const code = u.code();
+      const answers = await Promise.all([h.app, node2, h.app, node2].map((app) => app.inject({ url: SECRET_URL, headers: withMfa(u.token, code) })));
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 401, 401, 401]);
+      expect(answers.filter((a) => a.statusCode === 401).map((a) => a.json<Problem>().code)).toEqual(['MFA_REPLAYED', 'MFA_REPLAYED', 'MFA_REPLAYED']);
+    } finally {
+      await node2.close();
+    }
+  });
+
+  it('answers SEALED for TOTP codes while the keyring is sealed, and still takes a recovery code', async () => {
+    await putSecret();
+    const u = await enrolledUser(h, 'admin');
+    const provider = h.services.keyring.seal('test: sealed');
+    const sealed = await h.app.inject({ url: '/v1/keys', headers: withMfa(u.token) });
+    expect(sealed.statusCode).toBe(200);
+    const totp = await h.app.inject({ method: 'POST', url: '/v1/keys/revoke-all', headers: withMfa(u.token, u.code()), payload: { reason: 'incident while sealed' } });
+    expect(totp.statusCode).toBe(503);
+    expect(totp.json<Problem>().code).toBe('SEALED');
+    const recovery = await h.app.inject({ method: 'POST', url: '/v1/keys/revoke-all', headers: withMfa(u.token, u.recoveryCodes[0]), payload: { reason: 'incident while sealed' } });
+    expect(recovery.statusCode).toBe(200);
+    if (provider !== null) h.services.keyring.unseal(provider);
+  });
+});
+
+describe('resetting another user\'s TOTP', () => {
+  it('lets an admin with a code reset a developer (lost device), never an owner', async () => {
+    await putSecret();
+    const admin = await enrolledUser(h, 'admin');
+    const dev = await enrolledUser(h, 'developer');
+    const owner = await enrolledUser(h, 'owner');
+    const reset = (id: string, code?: string) => h.app.inject({ method: 'DELETE', url: `/v1/users/${id}/mfa`, headers: withMfa(admin.token, code) });
+    expect((await reset(dev.userId)).json<Problem>().code).toBe('MFA_REQUIRED');
+    const ok = await reset(dev.userId, admin.code());
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ id: dev.userId, mfaEnrolled: false });
+    admin.nextStep();
+    expect((await reset(owner.userId, admin.code())).json<Problem>().code).toBe('ROLE_NOT_GRANTABLE');
+    admin.nextStep();
+    expect((await reset(dev.userId, admin.code())).json<Problem>().code).toBe('MFA_NOT_ENROLLED');
+    // The developer's critical operations no longer ask for a code (a live high-risk key here).
+    const created = await h.app.inject({ method: 'POST', url: '/v1/keys', headers: bearer(dev.token), payload: { name: 'k', environment: 'live', scopes: ['keys:write'], ipAllowlist: ['203.0.113.0/24'], signing: signing() } });
+    expect(created.statusCode).toBe(201);
+    expect((await actions()).some((e) => e.action === 'mfa.totp.reset')).toBe(true);
   });
 });
 

@@ -44,6 +44,7 @@ const CALLS = {
   listUsers: (c) => c.listUsers({ limit: 1, cursor: 'c' }),
   updateUser: (c) => c.updateUser('usr_1', { name: 'n', role: 'auditor' }),
   disableUser: (c) => c.disableUser('usr_1'),
+  resetUserMfa: (c) => c.resetUserMfa('usr_1'),
   enrolTotp: (c) => c.enrolTotp(),
   confirmTotp: (c) => c.confirmTotp('123456'),
   getTotp: (c) => c.getTotp(),

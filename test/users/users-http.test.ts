@@ -46,6 +46,8 @@ describe('users', () => {
     const other = await h.services.workspaces.create({ tokenId: h.owner.record.id, workspaceId: h.workspaceId, role: 'owner' }, 'tenant b');
     expect((await post(other.ownerToken.secret, '/v1/users', { email: 'ada.lovelace@example.com', name: 'Ada B' })).statusCode).toBe(201);
 
+    // Ids sort by creation time (ms): step the manual clock so the order is known.
+    h.clock.advance(1);
     const enrolled = await enrolledUser(h, 'developer');
     const page1 = await h.app.inject({ url: '/v1/users?limit=1', headers: bearer(h.owner.secret) });
     const p1 = page1.json<{ data: UserBody[]; nextCursor: string | null }>();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { canGrant } from '../auth/permissions.ts';
 import type { AuthContext } from '../auth/token-service.ts';
 import type { Clock } from '../clock.ts';
 import { ClavisError, type ErrorCode } from '../errors/registry.ts';
@@ -135,6 +136,21 @@ export class MfaService {
     await this.#d.store.transact(async (tx) => {
       if (!(await tx.mfa.remove(ctx.workspaceId, user.id))) throw new ClavisError('MFA_NOT_ENROLLED', 'this user has no TOTP enrolment');
       await this.#d.audit.append(tx, { workspaceId: ctx.workspaceId, actor: { type: 'token', id: ctx.tokenId }, action: 'mfa.totp.removed', target: { type: 'user', id: user.id }, data: {} });
+    });
+  }
+
+  /**
+   * Removes another user's TOTP (a lost device and lost recovery codes): the user enrols again.
+   * Never above the caller's role, as for every change to a user. The route is critical, so the
+   * caller proves their own second factor first.
+   */
+  async reset(ctx: AuthContext, userId: string): Promise<void> {
+    const user = await this.#d.store.users.findById(ctx.workspaceId, userId);
+    if (user === null) throw new ClavisError('USER_NOT_FOUND', `no user ${userId} in this workspace`);
+    if (!canGrant(ctx.role, user.role)) throw new ClavisError('ROLE_NOT_GRANTABLE', `a ${ctx.role} token cannot reset the MFA of a ${user.role} user`);
+    await this.#d.store.transact(async (tx) => {
+      if (!(await tx.mfa.remove(ctx.workspaceId, user.id))) throw new ClavisError('MFA_NOT_ENROLLED', `user ${user.id} has no TOTP enrolment`);
+      await this.#d.audit.append(tx, { workspaceId: ctx.workspaceId, actor: { type: 'token', id: ctx.tokenId }, action: 'mfa.totp.reset', target: { type: 'user', id: user.id }, data: { email: user.email } });
     });
   }
 

@@ -87,6 +87,8 @@ export function newTotpSecret(random: (n: number) => Buffer = randomBytes): Buff
  */
 export function otpauthUri(issuer: string, account: string, secret: Uint8Array): string {
   const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
-  const q = new URLSearchParams({ secret: base32Encode(secret), issuer, algorithm: 'SHA1', digits: String(TOTP_DIGITS), period: String(TOTP_PERIOD_SECONDS) });
-  return `otpauth://totp/${label}?${q.toString()}`;
+  // RFC 3986 percent-encoding (a space is %20): URLSearchParams would write `+`, which some
+  // authenticator apps show as is.
+  const params: [string, string][] = [['secret', base32Encode(secret)], ['issuer', issuer], ['algorithm', 'SHA1'], ['digits', String(TOTP_DIGITS)], ['period', String(TOTP_PERIOD_SECONDS)]];
+  return `otpauth://totp/${label}?${params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
 }

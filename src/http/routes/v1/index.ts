@@ -45,6 +45,7 @@ import { mfaTotpStatus } from './mfa-totp-status.ts';
 import { usersCreate } from './users-create.ts';
 import { usersDisable } from './users-disable.ts';
 import { usersList } from './users-list.ts';
+import { usersMfaReset } from './users-mfa-reset.ts';
 import { usersUpdate } from './users-update.ts';
 import { workspacesCreate } from './workspaces-create.ts';
 
@@ -79,6 +80,7 @@ export const V1_ROUTES: readonly RouteModule[] = [
   usersList,
   usersUpdate,
   usersDisable,
+  usersMfaReset,
   mfaTotpEnrol,
   mfaTotpConfirm,
   mfaTotpStatus,

@@ -19,8 +19,9 @@ const Body = Type.Object(
 
 export const tokensCreate: RouteModule = (app, s) => {
   app.post('/v1/tokens', {
-    // Critical: an owner or admin token, or a token for another user (acting as them).
-    config: { permission: 'tokens:write', critical: (req, auth) => { const b = bodyOf<Static<typeof Body>>(req); return isPowerfulRole(b.role) || (b.userId !== undefined && b.userId !== auth.userId); } },
+    // Critical: an owner or admin token; a token for another user (acting as them); and a service
+    // token, which never asks for MFA (else an enrolled user would mint one to skip step-up).
+    config: { permission: 'tokens:write', critical: (req, auth) => { const b = bodyOf<Static<typeof Body>>(req); return isPowerfulRole(b.role) || b.userId !== auth.userId; } },
     schema: {
       operationId: 'createToken',
       tags: ['tokens'],
