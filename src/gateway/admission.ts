@@ -3,6 +3,7 @@ import type { KeyVerifier, VerifyCode } from '../core/keys/verify.ts';
 import { limitHeaders } from '../core/limits/headers.ts';
 import type { ApiKeyRecord } from '../core/model.ts';
 import { verifyConsumer, type ConsumerRequest } from '../http/consumer-auth.ts';
+import type { UsageSink } from '../monitor/usage-event.ts';
 import type { GatewayRoute, RouteTable } from './routes-file.ts';
 
 /** Whether a request may pass, with the RateLimit headers to send either way. */
@@ -38,8 +39,8 @@ function refusalDetail(code: VerifyCode, route: GatewayRoute): string {
  *
  * @example const a = await admit(verifier, table, route, { method, url, headers, ip }); if (!a.admitted) refuse(a.code)
  */
-export async function admit(verifier: KeyVerifier, table: RouteTable, route: GatewayRoute, req: ConsumerRequest): Promise<Admission> {
-  const result = await verifyConsumer(verifier, req, { scope: route.scope, environment: table.environment, workspaceId: table.workspaceId });
+export async function admit(verifier: KeyVerifier, table: RouteTable, route: GatewayRoute, req: ConsumerRequest, usage?: UsageSink): Promise<Admission> {
+  const result = await verifyConsumer(verifier, req, { scope: route.scope, environment: table.environment, workspaceId: table.workspaceId, route: 'gateway', usage });
   const headers = limitHeaders({ limits: result.rateLimit, credits: result.credits });
   if (result.valid && result.key !== undefined) return { admitted: true, key: result.key, limitHeaders: headers };
   return { admitted: false, code: refusalCode(result.code), detail: refusalDetail(result.code, route), limitHeaders: headers };

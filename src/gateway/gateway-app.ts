@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { Pool, type Dispatcher } from 'undici';
 import type { ApiKeyRecord } from '../core/model.ts';
 import { sendProblem, registerErrorHandler } from '../http/plugins/error-handler.ts';
+import { createRequestIdGenerator } from '../core/ids.ts';
 import type { Services } from '../services.ts';
 import { admit } from './admission.ts';
 import { clientIp, trustedProxies } from './client-ip.ts';
@@ -18,7 +19,7 @@ import { errorReason, handleUpgrade } from './upgrade-proxy.ts';
 export const DEFAULT_SIGNED_BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface GatewayAppOptions {
-  services: Pick<Services, 'verifier' | 'ids'>;
+  services: Pick<Services, 'verifier' | 'ids' | 'usage'>;
   routes: RouteTable;
   /** Base URL of the protected API (`http://` or `https://`); a path is prefixed to every request. */
   upstream: string | URL;
@@ -108,7 +109,7 @@ export async function buildGatewayApp(opts: GatewayAppOptions): Promise<FastifyI
 
   const app = Fastify({
     logger: opts.logger ?? false,
-    genReqId: () => services.ids('req'),
+    genReqId: createRequestIdGenerator(),
     requestIdHeader: false,
     return503OnClosing: true,
     ...(opts.https !== undefined ? { https: opts.https } : {}),
@@ -141,7 +142,7 @@ export async function buildGatewayApp(opts: GatewayAppOptions): Promise<FastifyI
         body = buffered;
         bodySha256 = createHash('sha256').update(buffered).digest('hex');
       }
-      const admission = await admit(verifier, routes, match.route, { method: request.method, url: request.url, headers: raw.headers, ip, bodySha256 });
+      const admission = await admit(verifier, routes, match.route, { method: request.method, url: request.url, headers: raw.headers, ip, bodySha256 }, services.usage);
       if (!admission.admitted) {
         reply.headers(admission.limitHeaders);
         return refuse(admission.code, admission.detail);
@@ -181,7 +182,7 @@ export async function buildGatewayApp(opts: GatewayAppOptions): Promise<FastifyI
 
   const tunnels = new Set<Duplex>();
   app.server.on('upgrade', (req, socket: Duplex, head: Buffer) =>
-    handleUpgrade({ routes, verifier, ids: services.ids, trusted, upstream, proto, log: app.log, tunnels }, req, socket, head),
+    handleUpgrade({ routes, verifier, usage: services.usage, ids: services.ids, trusted, upstream, proto, log: app.log, tunnels }, req, socket, head),
   );
   app.addHook('preClose', async () => {
     for (const s of tunnels) s.destroy();

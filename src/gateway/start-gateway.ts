@@ -25,7 +25,7 @@ export async function startGateway(opts: {
   config: Config;
   gateway: NonNullable<Config['gateway']>;
   routes: RouteTable;
-  services: Pick<Services, 'verifier' | 'ids'>;
+  services: Pick<Services, 'verifier' | 'ids' | 'usage'>;
   verify: boolean;
   https: { cert: Buffer; key: Buffer } | undefined;
   logger: FastifyServerOptions['logger'];

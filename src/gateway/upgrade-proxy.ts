@@ -1,3 +1,4 @@
+import type { UsageSink } from '../monitor/usage-event.ts';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
@@ -23,6 +24,7 @@ export interface UpgradeProxyDeps {
   routes: RouteTable;
   /** null: verification switched off (benchmark only). */
   verifier: KeyVerifier | null;
+  usage?: UsageSink;
   ids: IdGenerator;
   trusted: IpMatcher | null;
   upstream: URL;
@@ -135,7 +137,7 @@ export function handleUpgrade(deps: UpgradeProxyDeps, req: IncomingMessage, sock
   const verified: Promise<{ key: ApiKeyRecord | null; limits: Record<string, string> } | null> =
     deps.verifier === null
       ? Promise.resolve({ key: null, limits: {} })
-      : admit(deps.verifier, deps.routes, route, { method, url, headers, ip }).then((a) => {
+      : admit(deps.verifier, deps.routes, route, { method, url, headers, ip }, deps.usage).then((a) => {
           if (a.admitted) return { key: a.key, limits: a.limitHeaders };
           refuse(a.code, a.detail, a.limitHeaders);
           return null;

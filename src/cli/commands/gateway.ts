@@ -121,7 +121,13 @@ Examples:
         );
       }
 
+      // Gateway traffic is counted like the verify API's: flushed on a timer and at shut-down.
+      const flush = (): Promise<void> => state.services.usage.flush().catch((err: unknown) => ctx.io.stderr(`clavis gateway: usage flush failed: ${err instanceof Error ? err.message : String(err)}\n`));
+      const usageTimer = config.monitor.flushIntervalSeconds > 0 ? setInterval(() => void flush(), config.monitor.flushIntervalSeconds * 1000) : undefined;
+      usageTimer?.unref();
+
       await untilSignal();
+      if (usageTimer !== undefined) clearInterval(usageTimer);
       // Finish in-flight requests, but do not let an endless stream hold the shut-down.
       const drained = running.app.close();
       const timer = setTimeout(() => running.app.server.closeAllConnections(), DRAIN_MS);
@@ -129,6 +135,7 @@ Examples:
         await drained;
       } finally {
         clearTimeout(timer);
+        await flush();
         await state.close();
       }
     });
