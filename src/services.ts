@@ -14,7 +14,7 @@ import { KeyringAdmin } from './core/vault/keyring-admin.ts';
 import { SecretsService } from './core/vault/secrets-service.ts';
 import { LeakReportService, type LeakPolicy } from './scan/leaks/leak-report.ts';
 import type { CompromisePlaybook } from './scan/compromise-playbook.ts';
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { createMemoryLimiter, createMemoryNonceStore } from './storage/memory/memory-limiter.ts';
 import { clientIp, trustedProxies } from './gateway/client-ip.ts';
 import { createPrometheusMetrics, type PrometheusMetrics } from './metrics/prometheus-metrics.ts';
@@ -30,6 +30,9 @@ import { BulkRevoker } from './core/keys/revoke-all.ts';
 import { MfaService } from './core/mfa/mfa-service.ts';
 import { totpDataKeys } from './core/mfa/totp-secret-box.ts';
 import { UserService } from './core/users/user-service.ts';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.ts';
+import { WebhookSecretBox } from './webhooks/webhook-secret-box.ts';
+import { WebhookService, webhookOutbox } from './webhooks/webhook-service.ts';
 
 /** Edge settings of the data API (docs/guides/data-api.md). */
 export interface DataApiSettings {
@@ -73,6 +76,8 @@ export interface ServiceOptions {
   dataApi?: Partial<DataApiSettings>;
   /** Issuer shown by authenticator apps for TOTP enrolments (CLAVIS_MFA_ISSUER); default `Clavis`. */
   mfaIssuer?: string;
+  /** Webhook delivery: node id of the leases (default random), attempts, backoff, timeout, fetch (tests). */
+  webhooks?: { nodeId?: string; maxAttempts?: number; backoffMs?: readonly number[]; timeoutMs?: number; fetch?: typeof fetch };
 }
 
 /** The monitor part of the service options (src/config.ts `monitor`). */
@@ -125,6 +130,10 @@ export interface Services {
   dataApi: DataApiSettings;
   portfolios: PortfolioService;
   waitlist: WaitlistService;
+  /** Webhook endpoints and their delivery logs. */
+  webhooks: WebhookService;
+  /** Sends due webhook deliveries; the server calls `runOnce` on a timer. */
+  webhookDispatcher: WebhookDispatcher;
 }
 
 /**
@@ -135,7 +144,8 @@ export interface Services {
 export function createServices(opts: ServiceOptions): Services {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? createIdGenerator(() => clock.now());
-  const audit = new AuditLog({ audit: opts.store.audit, signer: opts.signer, clock, ids, origin: opts.auditOrigin });
+  // Audited changes that are webhook events queue their deliveries in the same transaction.
+  const audit = new AuditLog({ audit: opts.store.audit, signer: opts.signer, clock, ids, origin: opts.auditOrigin, onAppend: webhookOutbox({ clock, ids }) });
   const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache, nonces: opts.nonces ?? createMemoryNonceStore(), limiter: opts.limiter ?? createMemoryLimiter(), signatureWindowMs: opts.signatureWindowMs ?? 5000 });
   const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h) });
   const tokens = new TokenService({ store: opts.store, audit, clock, ids, prefix: opts.policy.prefix, cacheTtlMs: opts.cache.ttlMs });
@@ -180,6 +190,15 @@ export function createServices(opts: ServiceOptions): Services {
   const trusted = trustedProxies(m.trustProxy ?? []);
   const dataApi: DataApiSettings = { environment: undefined, priceStreamIntervalMs: 5000, streamReverifyMs: 60_000, quoteTtlMs: 30_000, ...opts.dataApi };
   const marketData = opts.marketData ?? null;
+  const webhookBox = new WebhookSecretBox(opts.store, keyring);
+  const w = opts.webhooks ?? {};
+  const webhookDispatcher = new WebhookDispatcher({
+    store: opts.store, box: webhookBox, clock, nodeId: w.nodeId ?? `node-${randomBytes(6).toString('hex')}`,
+    ...(w.maxAttempts !== undefined ? { maxAttempts: w.maxAttempts } : {}),
+    ...(w.backoffMs !== undefined ? { backoffMs: w.backoffMs } : {}),
+    ...(w.timeoutMs !== undefined ? { timeoutMs: w.timeoutMs } : {}),
+    ...(w.fetch !== undefined ? { fetch: w.fetch } : {}),
+  });
   return {
     store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener, keyring, keyringAdmin, secrets, unseal: opts.unseal ?? null,
     usage, alerts, metrics, users, mfa, bulkRevoke,
@@ -188,5 +207,7 @@ export function createServices(opts: ServiceOptions): Services {
     dataApi,
     portfolios: new PortfolioService({ store: opts.store, audit, clock, ids, data: marketData, quoteTtlMs: dataApi.quoteTtlMs }),
     waitlist: new WaitlistService({ store: opts.store, clock, ids }),
+    webhooks: new WebhookService({ store: opts.store, audit, clock, ids, box: webhookBox }),
+    webhookDispatcher,
   };
 }

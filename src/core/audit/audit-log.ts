@@ -31,6 +31,11 @@ export interface AuditLogDeps {
   ids: IdGenerator;
   /** Log-wide origin prefix; a workspace's checkpoints carry `<origin>/<workspaceId>`. */
   origin: string;
+  /**
+   * Called with each appended event, in the same transaction (the webhook outbox): what it writes
+   * commits with the event, or neither does.
+   */
+  onAppend?: (tx: Repos, event: AuditEvent) => Promise<void>;
 }
 
 /**
@@ -73,6 +78,7 @@ export class AuditLog {
       data: input.data,
     };
     await tx.audit.insert(event, leafHashOfEvent(event).toString('hex'));
+    await this.#deps.onAppend?.(tx, event);
     return event;
   }
 

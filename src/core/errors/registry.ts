@@ -72,6 +72,9 @@ export const ERROR_CODES = {
   ALERT_STATE_CONFLICT: { status: 409, title: 'The alert is not in a state that allows this operation' },
   USAGE_RANGE_INVALID: { status: 400, title: 'The usage time range is empty, reversed or has too many buckets' },
   OWNER_NOT_OFFBOARDED: { status: 404, title: 'The owner is not marked as offboarded in this workspace' },
+  // Webhooks (docs/guides/webhooks-and-playbooks.md)
+  WEBHOOK_NOT_FOUND: { status: 404, title: 'No such webhook endpoint in this workspace' },
+  WEBHOOK_URL_INVALID: { status: 400, title: 'The webhook URL must be an http or https URL without credentials' },
   // Leak reports (POST /v1/leaks, authenticated by the reporter's signature)
   LEAK_REPORTS_DISABLED: { status: 404, title: 'Leak reports are not configured on this server' },
   LEAK_SIGNATURE_INVALID: { status: 401, title: 'The leak report signature is missing or does not verify' },

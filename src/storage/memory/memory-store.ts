@@ -25,6 +25,7 @@ import { eventTimeMs, transactionEnded } from '../shared/records.ts';
 import { clampLimit } from '../shared/rows.ts';
 import { createVaultState, makeMemoryVaultRepos, type VaultState } from './vault-repos.ts';
 import { createMonitorState, makeMemoryMonitorRepos, type MonitorState } from './monitor-repos.ts';
+import { createWebhookState, makeMemoryWebhookRepos, type WebhookState } from './webhook-repos.ts';
 import { createPaperState, makeMemoryPaperRepos, type PaperState } from './paper-repos.ts';
 import { createUserState, makeMemoryUserRepos, type UserState } from './user-repos.ts';
 
@@ -50,6 +51,7 @@ interface State {
   monitor: MonitorState;
   paper: PaperState;
   user: UserState;
+  webhook: WebhookState;
   journal: Journal;
 }
 
@@ -69,6 +71,7 @@ function emptyState(j: Journal): State {
     monitor: createMonitorState(j, (id) => workspaces.has(id)),
     paper: createPaperState(j, (id) => workspaces.has(id)),
     user: createUserState(j, (id) => workspaces.has(id)),
+    webhook: createWebhookState(j, (id) => workspaces.has(id)),
     journal: j,
   };
 }
@@ -288,7 +291,7 @@ function makeRepos(exec: Exec): Repos {
       ),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))), ...makeMemoryUserRepos((op) => exec((s) => op(s.user))) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))), ...makeMemoryUserRepos((op) => exec((s) => op(s.user))), ...makeMemoryWebhookRepos((op) => exec((s) => op(s.webhook))) };
 }
 
 /**

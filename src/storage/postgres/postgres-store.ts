@@ -22,6 +22,7 @@ import { mapPgError, storeUnavailable } from './postgres-errors.ts';
 import { migratePostgres } from './postgres-migrate.ts';
 import { makePostgresVaultRepos } from './vault-repos.ts';
 import { makePostgresMonitorRepos } from './monitor-repos.ts';
+import { makePostgresWebhookRepos } from './webhook-repos.ts';
 import { makePostgresPaperRepos } from './paper-repos.ts';
 import { makePostgresUserRepos } from './user-repos.ts';
 
@@ -391,7 +392,7 @@ function makeRepos(run: Run, channel: string): Repos {
     },
   };
 
-  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run), ...makePostgresUserRepos(run) };
+  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run), ...makePostgresUserRepos(run), ...makePostgresWebhookRepos(run) };
 }
 
 /** A client whose connection failed must not go back to the pool; release(err) destroys it. */

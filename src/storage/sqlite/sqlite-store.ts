@@ -22,6 +22,7 @@ import {
 import { migrateSqlite } from './sqlite-migrate.ts';
 import { makeSqliteVaultRepos, prepareVaultStatements, type VaultStatements } from './vault-repos.ts';
 import { makeSqliteMonitorRepos, prepareMonitorStatements, type MonitorStatements } from './monitor-repos.ts';
+import { makeSqliteWebhookRepos, prepareWebhookStatements, type WebhookStatements } from './webhook-repos.ts';
 import { makeSqlitePaperRepos, preparePaperStatements, type PaperStatements } from './paper-repos.ts';
 import { makeSqliteUserRepos, prepareUserStatements, type UserStatements } from './user-repos.ts';
 
@@ -195,6 +196,7 @@ function makeRepos(
   ms: MonitorStatements,
   ps: PaperStatements,
   us: UserStatements,
+  whs: WebhookStatements,
   keyList: (sql: string) => Statement<[Params], KeyRow>,
   eventList: (sql: string) => Statement<[Params], EventRow>,
   exec: Exec,
@@ -409,7 +411,7 @@ function makeRepos(
     workspacesNeedingCheckpoint: () => exec(() => s.workspacesNeedingCheckpoint.all().map((r) => r.workspace_id)),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec), ...makeSqliteUserRepos(us, exec) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec), ...makeSqliteUserRepos(us, exec), ...makeSqliteWebhookRepos(whs, exec) };
 }
 
 /**
@@ -428,6 +430,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   let ms: MonitorStatements;
   let ps: PaperStatements;
   let us: UserStatements;
+  let whs: WebhookStatements;
   let keyList: (sql: string) => Statement<[Params], KeyRow>;
   let eventList: (sql: string) => Statement<[Params], EventRow>;
   try {
@@ -441,6 +444,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     ms = prepareMonitorStatements(db);
     ps = preparePaperStatements(db);
     us = prepareUserStatements(db);
+    whs = prepareWebhookStatements(db);
     keyList = statementCache<KeyRow>(db);
     eventList = statementCache<EventRow>(db);
   } catch (err) {
@@ -453,7 +457,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (!db.open) throw new Error('sqlite store is closed');
     return op();
   };
-  const direct = makeRepos(s, vs, ms, ps, us, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
+  const direct = makeRepos(s, vs, ms, ps, us, whs, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
 
   return {
     kind: 'sqlite',
@@ -462,7 +466,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       mutex.run(async () => {
         run(() => s.begin.run());
         let active = true;
-        const tx = makeRepos(s, vs, ms, ps, us, keyList, eventList, async (op) => {
+        const tx = makeRepos(s, vs, ms, ps, us, whs, keyList, eventList, async (op) => {
           if (!active) throw transactionEnded();
           return run(op);
         });

@@ -1,5 +1,5 @@
 import type { RouteModule } from '../../app-types.ts';
-import { dataApi } from './data/index.ts';
+import { dataApiRoutes } from './data/index.ts';
 import { alertsAcknowledge } from './alerts-acknowledge.ts';
 import { alertsGet } from './alerts-get.ts';
 import { alertsList } from './alerts-list.ts';
@@ -101,5 +101,5 @@ export const V1_ROUTES: readonly RouteModule[] = [
   keyringRewrap,
   keyringRetire,
   keyringUnseal,
-  dataApi,
+  dataApiRoutes,
 ];

@@ -40,7 +40,7 @@ export const DATA_ROUTES: readonly RouteModule[] = [
  * The data API: API-key routes (`config.consumerScope`, checked by the consumer guard) in a
  * plugin scope whose JSON parser keeps the raw body's hash for request signatures.
  */
-export const dataApi: RouteModule = (app, s) => {
+export const dataApiRoutes: RouteModule = (app, s) => {
   void app.register(async (scope) => {
     keepRawBodyHash(scope);
     // The response schemas document these routes in OpenAPI; answers are written with

@@ -3,7 +3,6 @@ import { Type } from '@sinclair/typebox';
 import type { RouteModule } from '../../../app-types.ts';
 import { simulatedTicks } from '../../../../market/simulated-ticks.ts';
 import { consumerKey } from '../../../consumer-auth.ts';
-import { consumerOf } from '../../../plugins/consumer-guard.ts';
 import { CONSUMER_SECURITY, dataErrors } from './data-schemas.ts';
 import { dataOf, idList } from './data-views.ts';
 
@@ -46,7 +45,6 @@ export const pricesStream: RouteModule = (app, s) => {
       const ids = idList(req.query.ids);
       // Loaded (or failed) before the stream opens, so a failure is still a problem+json answer.
       const [asOf, first] = await Promise.all([data.market.asOf(), data.market.latestPrices(ids)]);
-      consumerOf(req);
       const credential = consumerKey(req.headers) ?? '';
       const signed = req.headers['x-clavis-signature'] !== undefined;
       const ip = s.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']);
@@ -79,6 +77,7 @@ export const pricesStream: RouteModule = (app, s) => {
       }
       open.add(end);
       res.on('close', stop);
+      res.on('error', stop);
 
       const every = (ms: number, fn: () => void): void => {
         const t = setInterval(fn, ms);
