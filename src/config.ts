@@ -138,6 +138,8 @@ export const SETTINGS = {
   CLAVIS_TRUST_PROXY: { description: 'Comma-separated addresses or CIDR ranges of proxies in front of the admin API whose X-Forwarded-For is believed for the client address that usage counting and detection locate when a verify call names no `ip`. Unset: the socket peer, X-Forwarded-For ignored.', schema: cidrList.optional() },
   CLAVIS_GEOIP: { description: 'Locate client addresses with the GeoIP database shipped in `geoip-lite` (country, approximate position) for usage by country and the new-country and impossible-travel detectors. Loading it takes ~0.4 s and ~150 MB; `false` leaves every address unlocated.', default: 'true', schema: bool },
   CLAVIS_USAGE_FLUSH_INTERVAL_SECONDS: { description: 'How often usage counts and last uses are written to the store (one transaction) and detector findings are stored as alerts; shut-down flushes once more. 0 turns the timer off.', default: '10', schema: seconds.max(3600) },
+  CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS: { description: 'How often this node sends due webhook deliveries (each leased in the database, so one node sends a given message). 0 turns delivery off on this node.', default: '5', schema: seconds.max(3600) },
+  CLAVIS_WEBHOOK_MAX_ATTEMPTS: { description: 'Attempts per webhook delivery (backoff 5 s, 30 s, 2 min, 10 min, then 30 min) before it is marked failed in the delivery log.', default: '6', schema: count(1) },
   CLAVIS_USAGE_RETENTION_DAYS: { description: 'Per-minute usage buckets older than this are deleted (checked once a day at a flush); 0 keeps them forever.', default: '90', schema: seconds.max(3650) },
   CLAVIS_USAGE_MAX_PENDING_EVENTS: { description: 'Verifications queued for counting between drains at most; beyond it they are dropped and counted in `clavis_usage_dropped_total`.', default: '100000', schema: count(1000) },
   CLAVIS_DETECTORS_DISABLED: { description: `Comma-separated alert types whose detectors are off: ${ALERT_TYPES.join(', ')}.`, schema: z.string().transform((v, ctx) => {
@@ -216,6 +218,8 @@ export interface Config {
     disabled: AlertType[];
     thresholds: DetectorThresholds;
   };
+  /** Webhook delivery (docs/guides/webhooks-and-playbooks.md). */
+  webhooks: { pollIntervalSeconds: number; maxAttempts: number };
 }
 
 export class ConfigError extends Error {
@@ -302,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       r.CLAVIS_GATEWAY_UPSTREAM !== undefined && r.CLAVIS_GATEWAY_ROUTES_FILE !== undefined
         ? { upstream: r.CLAVIS_GATEWAY_UPSTREAM, routesFile: resolve(r.CLAVIS_GATEWAY_ROUTES_FILE), port: r.CLAVIS_GATEWAY_PORT, trustProxy: r.CLAVIS_GATEWAY_TRUST_PROXY ?? [] }
         : undefined,
+    webhooks: { pollIntervalSeconds: r.CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS, maxAttempts: r.CLAVIS_WEBHOOK_MAX_ATTEMPTS },
     monitor: {
       trustProxy: r.CLAVIS_TRUST_PROXY ?? [],
       geoip: r.CLAVIS_GEOIP,

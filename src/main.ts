@@ -83,6 +83,15 @@ export async function main(env: Record<string, string | undefined> = process.env
     usageTimer.unref();
   }
 
+  // Webhook deliveries queued by audited changes are sent from this timer (leased per row).
+  let webhookTimer: NodeJS.Timeout | undefined;
+  if (config.webhooks.pollIntervalSeconds > 0) {
+    webhookTimer = setInterval(() => {
+      services.webhookDispatcher.runOnce().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'webhook delivery failed'));
+    }, config.webhooks.pollIntervalSeconds * 1000);
+    webhookTimer.unref();
+  }
+
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
@@ -90,6 +99,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     log.info({ signal }, 'shutting down');
     if (timer !== undefined) clearInterval(timer);
     if (usageTimer !== undefined) clearInterval(usageTimer);
+    if (webhookTimer !== undefined) clearInterval(webhookTimer);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     (gateway === undefined ? Promise.resolve() : gateway.app.close())

@@ -73,6 +73,7 @@ export async function openServerState(config: Config, extra: Pick<ServiceOptions
     keyring: keyring.keyring,
     secretsMaxVersions: config.secretsMaxVersions,
     mfaIssuer: config.mfaIssuer,
+    webhooks: { maxAttempts: config.webhooks.maxAttempts },
     monitor: {
       ...(config.monitor.geoip ? { geo: loadGeoipLite() } : {}),
       thresholds: config.monitor.thresholds,

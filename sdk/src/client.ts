@@ -1,5 +1,9 @@
 import type {
   AdminToken,
+  CreatedWebhook,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
   Alert,
   AlertsQuery,
   KeyUsage,
@@ -308,6 +312,20 @@ export class ClavisClient {
   }
   listOffboardedOwners(query: { limit?: number; cursor?: string } = {}): Promise<PageOf<OffboardedOwner>> {
     return this.#call('GET', '/v1/owners/offboarded', undefined, { ...query });
+  }
+  /** Adds a webhook endpoint; the answer carries its `whsec_…` signing secret, shown only this once. */
+  createWebhook(input: { url: string; events: WebhookEventType[] }): Promise<CreatedWebhook> {
+    return this.#call('POST', '/v1/webhooks', input);
+  }
+  listWebhooks(): Promise<{ data: WebhookEndpoint[] }> {
+    return this.#call('GET', '/v1/webhooks');
+  }
+  deleteWebhook(id: string): Promise<{ deleted: boolean }> {
+    return this.#call('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+  }
+  /** The endpoint's delivery log, newest first. */
+  listWebhookDeliveries(id: string, query: { limit?: number; cursor?: string } = {}): Promise<PageOf<WebhookDelivery>> {
+    return this.#call('GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries`, undefined, { ...query });
   }
 }
 

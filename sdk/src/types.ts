@@ -410,3 +410,34 @@ export interface RewrapResult {
   remaining: number;
   stranded: number;
 }
+
+/** An event a webhook endpoint can subscribe to (docs/guides/webhooks-and-playbooks.md). */
+export type WebhookEventType = 'alert.raised' | 'key.created' | 'key.rotated' | 'key.revoked' | 'key.suspended' | 'key.resumed' | 'playbook.completed' | 'playbook.failed' | 'playbook.notify';
+
+/** A webhook endpoint: never its secret. */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  createdAt: string;
+  createdBy: string;
+}
+
+/** A new endpoint with its `whsec_…` signing secret, shown only once. */
+export interface CreatedWebhook extends WebhookEndpoint {
+  secret: string;
+}
+
+/** One message to one endpoint in its delivery log. */
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  eventType: WebhookEventType;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -7,7 +7,7 @@ afterEach(cleanup);
 
 describe('npm start serves the data API (the real process)', () => {
   it('serves /v1/prices and /v1/indices/ct100 from the simulator to a key created through the admin API', async () => {
-    const server = await startServer({ CLAVIS_GEOIP: 'false' });
+    const server = await startServer({ CLAVIS_GEOIP: 'false', CLAVIS_MARKET_DATA: 'simulator' });
     expect(server.stdout.join('\n')).toMatch(new RegExp(`^Market data: simulator \\(seed 1\\) at ${server.url}/v1/prices`, 'm'));
     const token = readFileSync(server.tokenFile, 'utf8').trim();
     const { key } = await createKey(server.url, token, 'e2e reader', ['prices:read', 'index:read']);

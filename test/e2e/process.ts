@@ -168,6 +168,8 @@ export async function startServer(env: Record<string, string> = {}, opts: StartO
     CLAVIS_PORT: '0',
     CLAVIS_LOG_LEVEL: 'warn',
     CLAVIS_DATA_DIR: dataDir,
+    // Suites that do not test the data API skip the market simulator's seconds of start-up CPU.
+    CLAVIS_MARKET_DATA: 'off',
     ...env,
   });
   const stop = async (graceMs = 10_000): Promise<Exit> => {

@@ -66,6 +66,8 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'GET /v1/alerts/:id': undefined,
   'POST /v1/alerts/:id/acknowledge': {},
   'POST /v1/alerts/:id/resolve': {},
+  'DELETE /v1/webhooks/:id': undefined,
+  'GET /v1/webhooks/:id/deliveries': undefined,
   'PATCH /v1/users/:id': { name: 'renamed' },
   'POST /v1/users/:id/disable': {},
   'DELETE /v1/users/:id/mfa': undefined,
@@ -135,7 +137,7 @@ describe('route security suite', () => {
       const id = r.url.startsWith('/v1/tokens') ? otherTokenId : r.url.startsWith('/v1/alerts') ? otherAlertId : r.url.startsWith('/v1/users') ? otherUserId : otherKeyId;
       const res = await h.app.inject({ method: r.method as 'GET', url: r.url.replace(':id', id), headers: bearer(h.owner.secret), payload: SAMPLE_BODIES[sig] as object | undefined });
       expect(res.statusCode, sig).toBe(404);
-      expect(res.json<{ code: string }>().code).toMatch(/^(KEY|TOKEN|ALERT|USER)_NOT_FOUND$/);
+      expect(res.json<{ code: string }>().code).toMatch(/^(KEY|TOKEN|ALERT|USER|WEBHOOK)_NOT_FOUND$/);
     }
     // The other workspace's user was neither renamed nor disabled from here.
     expect(await h.store.users.findById(otherWorkspaceId, otherUserId)).toMatchObject({ name: 'B', disabledAt: null });

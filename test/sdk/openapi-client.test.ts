@@ -65,6 +65,10 @@ const CALLS = {
   rewrapKeyring: (c) => c.rewrapKeyring(10),
   retireKeyringVersions: (c) => c.retireKeyringVersions(2, true),
   unsealKeyring: (c) => c.unsealKeyring('p'),
+  createWebhook: (c) => c.createWebhook({ url: 'https://hooks.example/x', events: ['alert.raised'] }),
+  listWebhooks: (c) => c.listWebhooks(),
+  deleteWebhook: (c) => c.deleteWebhook('whk_1'),
+  listWebhookDeliveries: (c) => c.listWebhookDeliveries('whk_1', { limit: 1, cursor: 'c' }),
 } satisfies Record<ClientMethod, (c: ClavisClient) => Promise<unknown>>;
 
 /**
@@ -73,7 +77,7 @@ const CALLS = {
  */
 const DELIBERATELY_UNCOVERED: Readonly<Record<string, string>> = {};
 
-const FAMILIES = /^\/v1\/(keys|tokens|workspaces?|audit|secrets|keyring|users|mfa|alerts|owners)(\/|$)/;
+const FAMILIES = /^\/v1\/(keys|tokens|workspaces?|audit|secrets|keyring|users|mfa|alerts|owners|webhooks)(\/|$)/;
 
 interface Sent {
   method: string;

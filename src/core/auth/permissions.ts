@@ -24,6 +24,8 @@ export const PERMISSIONS = {
   'users:read': 'List the users of the workspace and whether they have MFA',
   'users:write': 'Create users, change their name or role, disable them (which revokes their tokens)',
   'workspaces:write': 'Change the settings of the current workspace (requireMfa)',
+  'webhooks:read': 'List webhook endpoints (never their secrets) and their delivery logs',
+  'webhooks:write': 'Add and delete webhook endpoints',
   'mfa:self': "Enrol, confirm, read and remove TOTP for the calling token's own user",
 } as const;
 
@@ -35,7 +37,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: ALL,
   admin: ALL.filter((p) => p !== 'workspaces:create' && p !== 'keyring:manage' && p !== 'workspaces:write'),
   developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read', 'secrets:read', 'secrets:write', 'alerts:read', 'mfa:self'],
-  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read', 'alerts:read', 'metrics:read', 'users:read', 'mfa:self'],
+  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read', 'alerts:read', 'metrics:read', 'users:read', 'webhooks:read', 'mfa:self'],
   'read-only': ['keys:read', 'workspaces:read', 'secrets:read', 'metrics:read', 'mfa:self'],
 };
 

@@ -4,6 +4,10 @@ import { alertsAcknowledge } from './alerts-acknowledge.ts';
 import { alertsGet } from './alerts-get.ts';
 import { alertsList } from './alerts-list.ts';
 import { alertsResolve } from './alerts-resolve.ts';
+import { webhooksCreate } from './webhooks-create.ts';
+import { webhooksDelete } from './webhooks-delete.ts';
+import { webhooksDeliveries } from './webhooks-deliveries.ts';
+import { webhooksList } from './webhooks-list.ts';
 import { keysUsage } from './keys-usage.ts';
 import { ownersOffboard, ownersOffboarded, ownersReinstate } from './owners-offboarding.ts';
 import { auditCheckpointCreate } from './audit-checkpoint-create.ts';
@@ -67,6 +71,10 @@ export const V1_ROUTES: readonly RouteModule[] = [
   alertsGet,
   alertsAcknowledge,
   alertsResolve,
+  webhooksCreate,
+  webhooksList,
+  webhooksDelete,
+  webhooksDeliveries,
   ownersOffboard,
   ownersReinstate,
   ownersOffboarded,
