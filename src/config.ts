@@ -138,6 +138,7 @@ export const SETTINGS = {
   CLAVIS_TRUST_PROXY: { description: 'Comma-separated addresses or CIDR ranges of proxies in front of the admin API whose X-Forwarded-For is believed for the client address that usage counting and detection locate when a verify call names no `ip`. Unset: the socket peer, X-Forwarded-For ignored.', schema: cidrList.optional() },
   CLAVIS_GEOIP: { description: 'Locate client addresses with the GeoIP database shipped in `geoip-lite` (country, approximate position) for usage by country and the new-country and impossible-travel detectors. Loading it takes ~0.4 s and ~150 MB; `false` leaves every address unlocated.', default: 'true', schema: bool },
   CLAVIS_USAGE_FLUSH_INTERVAL_SECONDS: { description: 'How often usage counts and last uses are written to the store (one transaction) and detector findings are stored as alerts; shut-down flushes once more. 0 turns the timer off.', default: '10', schema: seconds.max(3600) },
+  CLAVIS_PLAYBOOKS_DIR: { description: 'Folder of playbook files (`*.json`, docs/guides/webhooks-and-playbooks.md) the server loads at start; a file that does not validate stops the start. Unset: the playbooks shipped in `playbooks/`.', schema: z.string().min(1).optional() },
   CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS: { description: 'How often this node sends due webhook deliveries (each leased in the database, so one node sends a given message). 0 turns delivery off on this node.', default: '5', schema: seconds.max(3600) },
   CLAVIS_WEBHOOK_MAX_ATTEMPTS: { description: 'Attempts per webhook delivery (backoff 5 s, 30 s, 2 min, 10 min, then 30 min) before it is marked failed in the delivery log.', default: '6', schema: count(1) },
   CLAVIS_USAGE_RETENTION_DAYS: { description: 'Per-minute usage buckets older than this are deleted (checked once a day at a flush); 0 keeps them forever.', default: '90', schema: seconds.max(3650) },
@@ -220,6 +221,8 @@ export interface Config {
   };
   /** Webhook delivery (docs/guides/webhooks-and-playbooks.md). */
   webhooks: { pollIntervalSeconds: number; maxAttempts: number };
+  /** Playbook folder; undefined: the shipped playbooks. */
+  playbooksDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -307,6 +310,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ? { upstream: r.CLAVIS_GATEWAY_UPSTREAM, routesFile: resolve(r.CLAVIS_GATEWAY_ROUTES_FILE), port: r.CLAVIS_GATEWAY_PORT, trustProxy: r.CLAVIS_GATEWAY_TRUST_PROXY ?? [] }
         : undefined,
     webhooks: { pollIntervalSeconds: r.CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS, maxAttempts: r.CLAVIS_WEBHOOK_MAX_ATTEMPTS },
+    playbooksDir: r.CLAVIS_PLAYBOOKS_DIR,
     monitor: {
       trustProxy: r.CLAVIS_TRUST_PROXY ?? [],
       geoip: r.CLAVIS_GEOIP,

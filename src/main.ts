@@ -107,6 +107,8 @@ export async function main(env: Record<string, string | undefined> = process.env
       // After the last request: every counted verification and finding reaches the store (the
       // alerts it raises are audited, so the checkpoint comes after).
       .then(() => services.usage.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'usage flush at shutdown failed')))
+      // Playbooks fired by the last alerts finish before the store closes.
+      .then(() => services.playbooks.settled())
       .then(() => services.audit.checkpointAll())
       .then(() => state.close())
       .then(() => marketData?.close())

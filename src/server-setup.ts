@@ -9,6 +9,7 @@ import { createMemoryLimiter, createMemoryNonceStore } from './storage/memory/me
 import { openRedisLimiter } from './storage/redis/redis-limiter.ts';
 import { openStore } from './storage/open-store.ts';
 import { loadGeoipLite } from './geoip/geoip-lite-locator.ts';
+import { SHIPPED_PLAYBOOKS_DIR, loadPlaybooks } from './playbooks/playbook-files.ts';
 
 /** What a server process runs on: the store, the services over it and its change feed. */
 export interface ServerState {
@@ -74,6 +75,7 @@ export async function openServerState(config: Config, extra: Pick<ServiceOptions
     secretsMaxVersions: config.secretsMaxVersions,
     mfaIssuer: config.mfaIssuer,
     webhooks: { maxAttempts: config.webhooks.maxAttempts },
+    playbooks: loadPlaybooks(config.playbooksDir ?? SHIPPED_PLAYBOOKS_DIR),
     monitor: {
       ...(config.monitor.geoip ? { geo: loadGeoipLite() } : {}),
       thresholds: config.monitor.thresholds,

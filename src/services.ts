@@ -30,8 +30,10 @@ import { BulkRevoker } from './core/keys/revoke-all.ts';
 import { MfaService } from './core/mfa/mfa-service.ts';
 import { totpDataKeys } from './core/mfa/totp-secret-box.ts';
 import { UserService } from './core/users/user-service.ts';
+import { PlaybookEngine } from './playbooks/playbook-engine.ts';
+import type { Playbook } from './playbooks/playbook.ts';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.ts';
-import { WebhookSecretBox } from './webhooks/webhook-secret-box.ts';
+import { WebhookSecretBox, webhookDataKeys } from './webhooks/webhook-secret-box.ts';
 import { WebhookService, webhookOutbox } from './webhooks/webhook-service.ts';
 
 /** Edge settings of the data API (docs/guides/data-api.md). */
@@ -77,6 +79,8 @@ export interface ServiceOptions {
   /** Issuer shown by authenticator apps for TOTP enrolments (CLAVIS_MFA_ISSUER); default `Clavis`. */
   mfaIssuer?: string;
   /** Webhook delivery: node id of the leases (default random), attempts, backoff, timeout, fetch (tests). */
+  /** Loaded playbooks (src/playbooks); default none. The server loads CLAVIS_PLAYBOOKS_DIR. */
+  playbooks?: readonly Playbook[];
   webhooks?: { nodeId?: string; maxAttempts?: number; backoffMs?: readonly number[]; timeoutMs?: number; fetch?: typeof fetch };
 }
 
@@ -134,6 +138,8 @@ export interface Services {
   webhooks: WebhookService;
   /** Sends due webhook deliveries; the server calls `runOnce` on a timer. */
   webhookDispatcher: WebhookDispatcher;
+  /** Declarative incident response: manual runs, alert-fired runs, the compromise hook. */
+  playbooks: PlaybookEngine;
 }
 
 /**
@@ -150,7 +156,9 @@ export function createServices(opts: ServiceOptions): Services {
   const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h) });
   const tokens = new TokenService({ store: opts.store, audit, clock, ids, prefix: opts.policy.prefix, cacheTtlMs: opts.cache.ttlMs });
   const workspaces = new WorkspaceService({ store: opts.store, audit, tokens, clock, ids });
-  const leaks = new LeakReportService({ store: opts.store, keys, audit, clock, policy: opts.leaks?.policy ?? 'revoke', publicKeys: opts.leaks?.publicKeys ?? new Map(), ...(opts.leaks?.playbook !== undefined ? { playbook: opts.leaks.playbook } : {}) });
+  const playbooks = new PlaybookEngine({ store: opts.store, audit, keys, clock, ids, playbooks: opts.playbooks ?? [], ...(opts.monitor?.onError !== undefined ? { onError: opts.monitor.onError } : {}) });
+  // Leak reports fire the compromise playbook on each key they act on, unless told otherwise.
+  const leaks = new LeakReportService({ store: opts.store, keys, audit, clock, policy: opts.leaks?.policy ?? 'revoke', publicKeys: opts.leaks?.publicKeys ?? new Map(), playbook: opts.leaks?.playbook ?? playbooks });
   const changeListener: ChangeListener = {
     onChange: (c) => (c.kind === 'key' ? verifier.invalidate(c.hash) : tokens.invalidate(c.hash)),
     onGap: () => {
@@ -164,7 +172,7 @@ export function createServices(opts: ServiceOptions): Services {
   };
   const keyring = opts.keyring ?? new Keyring(clock, 'no key provider is configured');
   const secrets = new SecretsService({ store: opts.store, keyring, audit, clock, maxVersions: opts.secretsMaxVersions ?? 10 });
-  const keyringAdmin = new KeyringAdmin({ store: opts.store, keyring, audit, clock, extraDataKeys: [totpDataKeys(opts.store)] });
+  const keyringAdmin = new KeyringAdmin({ store: opts.store, keyring, audit, clock, extraDataKeys: [totpDataKeys(opts.store), webhookDataKeys(opts.store)] });
   const users = new UserService({ store: opts.store, audit, clock, ids, onTokenRevoked: (h) => tokens.invalidate(h) });
   const mfa = new MfaService({ store: opts.store, keyring, audit, clock, ids, issuer: opts.mfaIssuer ?? 'Clavis' });
   const bulkRevoke = new BulkRevoker({ store: opts.store, audit, clock, onKeyChanged: (h) => verifier.invalidate(h) });
@@ -172,7 +180,7 @@ export function createServices(opts: ServiceOptions): Services {
   // The metrics read the monitor's sizes at scrape time and the monitor reports to the metrics.
   const live: { usage?: UsageMonitor } = {};
   const metrics = createPrometheusMetrics(() => ({ ...(live.usage?.stats() ?? { pendingEvents: 0, pendingBuckets: 0, trackedSubjects: 0 }), verifyCacheKeys: verifier.cachedKeys }), { processMetrics: m.processMetrics === true });
-  const alerts = new AlertService({ store: opts.store, audit, clock, ids, onOwnersChanged: () => live.usage?.ownersChanged() });
+  const alerts = new AlertService({ store: opts.store, audit, clock, ids, onOwnersChanged: () => live.usage?.ownersChanged(), onRaised: (a, created) => playbooks.onAlert(a, created) });
   const usage = new UsageMonitor({
     store: opts.store,
     alerts,
@@ -209,5 +217,6 @@ export function createServices(opts: ServiceOptions): Services {
     waitlist: new WaitlistService({ store: opts.store, clock, ids }),
     webhooks: new WebhookService({ store: opts.store, audit, clock, ids, box: webhookBox }),
     webhookDispatcher,
+    playbooks,
   };
 }

@@ -1,5 +1,7 @@
 import type {
   AdminToken,
+  Playbook,
+  PlaybookRun,
   CreatedWebhook,
   WebhookDelivery,
   WebhookEndpoint,
@@ -322,6 +324,13 @@ export class ClavisClient {
   }
   deleteWebhook(id: string): Promise<{ deleted: boolean }> {
     return this.#call('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+  }
+  listPlaybooks(): Promise<{ data: Playbook[] }> {
+    return this.#call('GET', '/v1/playbooks');
+  }
+  /** Runs a playbook on a key or an owner; `dryRun` shows what it would do and changes nothing. */
+  runPlaybook(name: string, input: { keyId?: string; ownerId?: string; dryRun?: boolean } = {}): Promise<PlaybookRun> {
+    return this.#call('POST', `/v1/playbooks/${encodeURIComponent(name)}/run`, input);
   }
   /** The endpoint's delivery log, newest first. */
   listWebhookDeliveries(id: string, query: { limit?: number; cursor?: string } = {}): Promise<PageOf<WebhookDelivery>> {

@@ -441,3 +441,33 @@ export interface WebhookDelivery {
   createdAt: string;
   updatedAt: string;
 }
+
+export type PlaybookAction = 'suspend-key' | 'rotate-key' | 'revoke-key' | 'revoke-owner-keys' | 'notify-webhook' | 'snapshot-evidence';
+
+/** A loaded playbook (docs/guides/webhooks-and-playbooks.md). */
+export interface Playbook {
+  name: string;
+  description: string;
+  trigger: { type: 'manual' | 'alert'; alertTypes?: string[]; minSeverity?: string };
+  steps: PlaybookStep[];
+}
+
+/** One step of a playbook: the action and its settings. */
+export interface PlaybookStep {
+  action: PlaybookAction;
+  reason?: string;
+  gracePeriodSeconds?: number;
+  message?: string;
+}
+
+/** What a playbook run did, step by step (or would do, for a dry run). */
+export interface PlaybookRun {
+  runId: string;
+  playbook: string;
+  dryRun: boolean;
+  status: 'planned' | 'completed' | 'failed';
+  steps: { index: number; action: PlaybookAction; status: 'planned' | 'done' | 'skipped' | 'failed'; detail: string; keyIds: string[] }[];
+  error: { code: string; message: string } | null;
+  /** The successor's secret when a rotate step ran; shown only once. */
+  newKeySecret: string | null;
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeBase62 } from './encoding/base62.ts';
 
 /** Typed id prefixes: every id says what it names. */
-export type IdPrefix = 'key' | 'ws' | 'evt' | 'tok' | 'req' | 'alr' | 'qt' | 'trd' | 'pf' | 'wl' | 'usr' | 'mfa' | 'whk' | 'msg';
+export type IdPrefix = 'key' | 'ws' | 'evt' | 'tok' | 'req' | 'alr' | 'qt' | 'trd' | 'pf' | 'wl' | 'usr' | 'mfa' | 'whk' | 'msg' | 'pbr';
 
 /** Makes ids; injected so tests can control them. */
 export type IdGenerator = (prefix: IdPrefix) => string;

@@ -100,7 +100,7 @@ export interface AuditActor {
 }
 
 export interface AuditTarget {
-  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring' | 'alert' | 'owner' | 'portfolio' | 'user' | 'webhook';
+  type: 'key' | 'token' | 'workspace' | 'secret' | 'keyring' | 'alert' | 'owner' | 'portfolio' | 'user' | 'webhook' | 'playbook';
   id: string;
 }
 

@@ -1,8 +1,7 @@
 /**
- * The hook a compromise playbook will plug into. Playbooks do not exist yet: when they land, the
- * playbook for "key compromised" is fired from here — by `clavis scan --revoke` for each key it
- * revoked, and by the leak-report endpoint for each reported key it acted on. Until then the
- * default hook does nothing, and docs/guides/secret-scanning.md says so.
+ * The hook that fires the `key-compromise` playbook (docs/guides/webhooks-and-playbooks.md): by
+ * `clavis scan --revoke` for each key it revoked (through the API, {@link remoteCompromisePlaybook}),
+ * and by the leak-report endpoint for each reported key it acted on (the server's PlaybookEngine).
  */
 export interface CompromiseEvent {
   keyId: string;
@@ -18,7 +17,26 @@ export interface CompromisePlaybook {
   keyCompromised(event: CompromiseEvent): Promise<void>;
 }
 
-/** The hook in force until playbooks exist: no playbook, nothing fired. */
+/**
+ * Runs the server's `key-compromise` playbook on the key through the API (the CLI scanner's hook).
+ * A server without that playbook (PLAYBOOK_NOT_FOUND) is not an error: the key is revoked anyway.
+ *
+ * @example await verifyFindings(findings, client, { revoke: true, playbook: remoteCompromisePlaybook(client) })
+ */
+export function remoteCompromisePlaybook(api: { runPlaybook(name: string, input: { keyId: string }): Promise<unknown> }, onMissing: (err: unknown) => void = () => undefined): CompromisePlaybook {
+  return {
+    keyCompromised: async (event) => {
+      try {
+        await api.runPlaybook('key-compromise', { keyId: event.keyId });
+      } catch (err) {
+        if (typeof err === 'object' && err !== null && 'code' in err && err.code === 'PLAYBOOK_NOT_FOUND') return onMissing(err);
+        throw err;
+      }
+    },
+  };
+}
+
+/** A hook that fires nothing (scans without a server, tests). */
 export const NO_COMPROMISE_PLAYBOOK: CompromisePlaybook = {
   keyCompromised: async () => {},
 };

@@ -3,6 +3,7 @@ import { ClavisError } from '../core/errors/registry.ts';
 import { DecryptionError, ProviderUnavailableError, type KeyProvider } from '../core/ports/key-provider.ts';
 import type { KeyringRecord, Store, WebhookEndpointRecord } from '../core/ports/store.ts';
 import { newDataKey, openWithKey, sealWithKey } from '../core/vault/envelope.ts';
+import type { WrappedDataKeys } from '../core/vault/keyring-admin.ts';
 import type { Keyring } from '../core/vault/keyring.ts';
 
 /**
@@ -85,4 +86,21 @@ export class WebhookSecretBox {
       dataKey.fill(0);
     }
   }
+}
+
+/**
+ * The data keys of webhook secrets as master key rotation sees them: rewrap moves them with the
+ * vault's, and retire counts them, so no endpoint is stranded under a retired version.
+ */
+export function webhookDataKeys(store: Pick<Store, 'webhooks'>): WrappedDataKeys {
+  return {
+    countByKeyVersion: () => store.webhooks.countByKeyVersion(),
+    wrappedBetween: async (from, to, limit) =>
+      (await store.webhooks.wrappedBetween(from, to, limit)).map((e) => ({
+        keyVersion: e.keyVersion,
+        wrappedKey: e.wrappedKey,
+        aad: webhookAad('data-key', e.workspaceId, e.id),
+        rewrap: (toVersion: number, wrapped: Buffer) => store.webhooks.rewrap(e.id, e.keyVersion, toVersion, wrapped),
+      })),
+  };
 }

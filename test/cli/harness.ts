@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { run } from '../../src/cli/run.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ephemeralSigner } from '../../src/keyring/local-signer.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { createServices, type ServiceOptions, type Services } from '../../src/services.ts';
 import { createMemoryStore } from '../../src/storage/memory/memory-store.ts';
 
 /** What one CLI run produced. */
@@ -48,8 +48,9 @@ export async function runCli(args: readonly string[], opts: CliRunOptions = {}):
 }
 
 /** Starts a bootstrapped in-memory server listening on 127.0.0.1. */
-export async function startServer(): Promise<TestServer> {
+export async function startServer(opts: Pick<ServiceOptions, 'playbooks'> = {}): Promise<TestServer> {
   const services = createServices({
+    ...opts,
     store: createMemoryStore(),
     signer: ephemeralSigner(),
     policy: { prefix: 'clv', maxTtlMs: { live: 90 * 864e5, test: null, dev: null }, defaultGraceMs: 864e5 },

@@ -222,6 +222,16 @@ describe('step-up on critical operations', () => {
     expect((await reveal(u, u.code())).statusCode).toBe(200);
   });
 
+  it('gives a burst of parallel guesses no more tries than a sequence: five, then MFA_LOCKED', async () => {
+    await putSecret();
+    const u = await enrolledUser(h, 'admin');
+    const guesses = Array.from({ length: 12 }, (_, i) => String(100_000 + i));
+    const answers = await Promise.all(guesses.filter((g) => g !== u.code()).slice(0, 10).map((g) => reveal(u, g)));
+    const codes = answers.map((a) => a.json<Problem>().code);
+    expect(codes.filter((c) => c === 'MFA_INVALID')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'MFA_LOCKED')).toHaveLength(5);
+  });
+
   it('removing TOTP needs a code; afterwards critical operations need none', async () => {
     await putSecret();
     const u = await enrolledUser(h, 'developer');

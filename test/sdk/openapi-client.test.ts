@@ -68,6 +68,8 @@ const CALLS = {
   createWebhook: (c) => c.createWebhook({ url: 'https://hooks.example/x', events: ['alert.raised'] }),
   listWebhooks: (c) => c.listWebhooks(),
   deleteWebhook: (c) => c.deleteWebhook('whk_1'),
+  listPlaybooks: (c) => c.listPlaybooks(),
+  runPlaybook: (c) => c.runPlaybook('key-compromise', { keyId: 'key_1', ownerId: 'o', dryRun: true }),
   listWebhookDeliveries: (c) => c.listWebhookDeliveries('whk_1', { limit: 1, cursor: 'c' }),
 } satisfies Record<ClientMethod, (c: ClavisClient) => Promise<unknown>>;
 
@@ -77,7 +79,7 @@ const CALLS = {
  */
 const DELIBERATELY_UNCOVERED: Readonly<Record<string, string>> = {};
 
-const FAMILIES = /^\/v1\/(keys|tokens|workspaces?|audit|secrets|keyring|users|mfa|alerts|owners|webhooks)(\/|$)/;
+const FAMILIES = /^\/v1\/(keys|tokens|workspaces?|audit|secrets|keyring|users|mfa|alerts|owners|webhooks|playbooks)(\/|$)/;
 
 interface Sent {
   method: string;

@@ -145,6 +145,8 @@ describe.skipIf(!canConnect)('postgres', () => {
         'vault_secret_versions',
         'vault_secrets',
         'waitlist_signups',
+        'webhook_deliveries',
+        'webhook_endpoints',
         'workspace_settings',
         'workspaces',
       ]);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports/store.ts';
 import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, AuditEvent, Workspace } from '../../src/core/model.ts';
 import type { QuoteRecord, SecretVersionRecord, TradeRecord } from '../../src/core/ports/store.ts';
-import type { AlertFilter, AlertRecord, UsageBucketRow } from '../../src/core/ports/store.ts';
+import type { AlertFilter, AlertRecord, UsageBucketRow, WebhookDeliveryRecord, WebhookEndpointRecord } from '../../src/core/ports/store.ts';
 import { runUsersContract } from './users-contract.ts';
 
 export interface OpenedStore {
@@ -1079,6 +1079,95 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(await store.transact((tx) => tx.owners.reinstate(WS, 'bob'))).toBe(true);
         expect(await store.transact((tx) => tx.owners.reinstate(WS, 'bob'))).toBe(false);
         expect((await store.owners.listOffboarded(WS, { limit: 10 })).map((o) => o.ownerId)).toEqual(['alice@example.com']);
+      });
+    });
+
+    describe('webhooks: endpoints, delivery queue and leases', () => {
+      const endpoint = (id: string, over: Partial<WebhookEndpointRecord> = {}): WebhookEndpointRecord => ({
+        id, workspaceId: WS, url: 'https://hooks.example/x', events: ['key.revoked', 'alert.raised'], ciphertext: randomBytes(40), wrappedKey: randomBytes(60), keyVersion: 1, createdAt: T0, createdBy: 'tok_a', ...over,
+      });
+      const delivery = (id: string, over: Partial<WebhookDeliveryRecord> = {}): WebhookDeliveryRecord => ({
+        id, workspaceId: WS, endpointId: 'whk_1', eventType: 'key.revoked', payload: '{"type":"key.revoked"}', status: 'pending', attempts: 0, nextAttemptAt: T0,
+        leaseOwner: null, leaseUntil: null, lastStatusCode: null, lastError: null, createdAt: T0, updatedAt: T0, ...over,
+      });
+
+      it('stores endpoints per workspace, byte for byte, and deletes one with its deliveries', async () => {
+        const e = endpoint('whk_1');
+        await store.transact(async (tx) => {
+          await tx.webhooks.insertEndpoint(e);
+          await tx.webhooks.insertEndpoint(endpoint('whk_2', { workspaceId: OTHER }));
+          await tx.webhooks.enqueue(delivery('msg_1'));
+        });
+        expect(await store.webhooks.findEndpoint(WS, 'whk_1')).toEqual(e);
+        expect(await store.webhooks.findEndpoint(OTHER, 'whk_1')).toBeNull();
+        expect((await store.webhooks.listEndpoints(WS)).map((x) => x.id)).toEqual(['whk_1']);
+        expect(await store.webhooks.deleteEndpoint(OTHER, 'whk_1')).toBe(false);
+        expect(await store.transact((tx) => tx.webhooks.deleteEndpoint(WS, 'whk_1'))).toBe(true);
+        expect(await store.webhooks.findEndpoint(WS, 'whk_1')).toBeNull();
+        expect(await store.webhooks.listDeliveries(WS, 'whk_1', { limit: 10 })).toEqual([]);
+        await expect(store.transact((tx) => tx.webhooks.insertEndpoint(endpoint('whk_3', { workspaceId: 'ws_missing' })))).rejects.toThrow();
+      });
+
+      it('leases due deliveries once until the lease ends, and records an attempt only for the lease holder', async () => {
+        await store.transact(async (tx) => {
+          await tx.webhooks.insertEndpoint(endpoint('whk_1'));
+          await tx.webhooks.enqueue(delivery('msg_1'));
+          await tx.webhooks.enqueue(delivery('msg_2', { nextAttemptAt: T0 + 10 }));
+          await tx.webhooks.enqueue(delivery('msg_3', { nextAttemptAt: T0 + 1000 }));
+          await tx.webhooks.enqueue(delivery('msg_4', { status: 'delivered' }));
+        });
+        const first = await store.webhooks.claimDue(T0 + 10, 'a', T0 + 500, 10);
+        expect(first.map((d) => d.id)).toEqual(['msg_1', 'msg_2']);
+        expect(first[0]).toMatchObject({ leaseOwner: 'a', leaseUntil: T0 + 500, payload: '{"type":"key.revoked"}' });
+        expect(await store.webhooks.claimDue(T0 + 10, 'b', T0 + 600, 10)).toEqual([]);
+        expect(await store.webhooks.finishAttempt('msg_1', 'b', { status: 'delivered', attempts: 1, nextAttemptAt: T0, lastStatusCode: 200, lastError: null, updatedAt: T0 + 20 })).toBe(false);
+        expect(await store.webhooks.finishAttempt('msg_1', 'a', { status: 'delivered', attempts: 1, nextAttemptAt: T0, lastStatusCode: 200, lastError: null, updatedAt: T0 + 20 })).toBe(true);
+        // The lease on msg_2 expired: another node takes it over (msg_3 is due by then too).
+        const taken = await store.webhooks.claimDue(T0 + 1000, 'b', T0 + 2000, 1);
+        expect(taken.map((d) => d.id)).toEqual(['msg_2']);
+        expect(await store.webhooks.finishAttempt('msg_2', 'a', { status: 'failed', attempts: 1, nextAttemptAt: T0, lastStatusCode: 500, lastError: 'HTTP 500', updatedAt: T0 })).toBe(false);
+        expect(await store.webhooks.finishAttempt('msg_2', 'b', { status: 'pending', attempts: 1, nextAttemptAt: T0 + 5000, lastStatusCode: 500, lastError: 'HTTP 500', updatedAt: T0 + 1000 })).toBe(true);
+        const log = await store.webhooks.listDeliveries(WS, 'whk_1', { limit: 10 });
+        expect(log.map((d) => d.id)).toEqual(['msg_4', 'msg_3', 'msg_2', 'msg_1']);
+        expect(log[2]).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: T0 + 5000, lastStatusCode: 500, lastError: 'HTTP 500', leaseOwner: null, leaseUntil: null, updatedAt: T0 + 1000 });
+        expect(log[3]).toMatchObject({ status: 'delivered', lastStatusCode: 200, leaseOwner: null });
+        expect((await store.webhooks.listDeliveries(WS, 'whk_1', { beforeId: 'msg_3', limit: 1 })).map((d) => d.id)).toEqual(['msg_2']);
+        expect(await store.webhooks.listDeliveries(OTHER, 'whk_1', { limit: 10 })).toEqual([]);
+      });
+
+      it('counts and rewraps endpoint data keys by root key version (check-and-set)', async () => {
+        await store.transact(async (tx) => {
+          await tx.webhooks.insertEndpoint(endpoint('whk_1'));
+          await tx.webhooks.insertEndpoint(endpoint('whk_2', { workspaceId: OTHER }));
+          await tx.webhooks.insertEndpoint(endpoint('whk_3', { keyVersion: 2 }));
+        });
+        expect(await store.webhooks.countByKeyVersion()).toEqual([{ keyVersion: 1, count: 2 }, { keyVersion: 2, count: 1 }]);
+        expect((await store.webhooks.wrappedBetween(1, 2, 10)).map((e) => e.id)).toEqual(['whk_1', 'whk_2']);
+        const wrapped = randomBytes(60);
+        expect(await store.webhooks.rewrap('whk_1', 1, 2, wrapped)).toBe(true);
+        expect(await store.webhooks.rewrap('whk_1', 1, 2, wrapped)).toBe(false);
+        expect(await store.webhooks.findEndpoint(WS, 'whk_1')).toMatchObject({ keyVersion: 2, wrappedKey: wrapped });
+        expect(await store.webhooks.countByKeyVersion()).toEqual([{ keyVersion: 1, count: 1 }, { keyVersion: 2, count: 2 }]);
+      });
+
+      it('gives concurrent claims disjoint deliveries', async () => {
+        await store.transact(async (tx) => {
+          await tx.webhooks.insertEndpoint(endpoint('whk_1'));
+          for (let i = 0; i < 20; i += 1) await tx.webhooks.enqueue(delivery(`msg_${String(i).padStart(2, '0')}`));
+        });
+        const claims = await Promise.all(['a', 'b', 'c', 'd'].map((owner) => store.webhooks.claimDue(T0, owner, T0 + 100, 8)));
+        const ids = claims.flat().map((d) => d.id);
+        expect(ids).toHaveLength(20);
+        expect(new Set(ids).size).toBe(20);
+      });
+
+      it('rolls back queued deliveries with their transaction', async () => {
+        await store.transact((tx) => tx.webhooks.insertEndpoint(endpoint('whk_1')));
+        await expect(store.transact(async (tx) => {
+          await tx.webhooks.enqueue(delivery('msg_1'));
+          throw new Error('boom');
+        })).rejects.toThrow('boom');
+        expect(await store.webhooks.claimDue(T0, 'a', T0 + 1, 10)).toEqual([]);
       });
     });
 

@@ -158,6 +158,22 @@ export function runUsersContract(current: () => Store, WS: string, OTHER: string
     expect((await s.mfa.find(WS, 'usr_0001'))?.lastUsedStep).toBe(101);
   });
 
+  it('mfa: a lock taken with the fifth concurrent attempt stops every later one', async () => {
+    const s = current();
+    await s.transact((tx) => tx.users.add(user(WS, 'usr_0001')));
+    await confirmedEnrolment(s, 'usr_0001', 'mfa_0001', 100);
+    // What the step-up service does per attempt: count it, and lock at the fifth, in one transaction.
+    const attempt = () =>
+      s.transact(async (tx) => {
+        const n = await tx.mfa.countAttempt(WS, 'usr_0001', T0);
+        if (n === 5) await tx.mfa.lock(WS, 'usr_0001', T0 + 300_000);
+        return n;
+      });
+    const results = await Promise.all(Array.from({ length: 12 }, attempt));
+    expect(results.filter((n) => n !== null).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([1, 2, 3, 4, 5]);
+    expect(results.filter((n) => n === null)).toHaveLength(7);
+  });
+
   it('mfa: of concurrent uses of one step, exactly one wins', async () => {
     const s = current();
     await s.transact((tx) => tx.users.add(user(WS, 'usr_0001')));
@@ -177,7 +193,7 @@ export function runUsersContract(current: () => Store, WS: string, OTHER: string
     await s.transact((tx) => tx.mfa.putPending(enrolment(WS, 'usr_0002', 'mfa_0002'), ['p1']));
     expect(await s.transact((tx) => tx.mfa.useRecoveryCode(WS, 'usr_0002', 'p1', T0))).toBe('unknown');
     await confirmedEnrolment(s, 'usr_0001', 'mfa_0001');
-    expect(await s.transact((tx) => tx.mfa.recordFailure(WS, 'usr_0001'))).toBe(1);
+    expect(await s.transact((tx) => tx.mfa.countAttempt(WS, 'usr_0001', T0 + 2))).toBe(1);
     expect(await s.transact((tx) => tx.mfa.useRecoveryCode(WS, 'usr_0001', 'h2', T0 + 3))).toBe('accepted');
     expect((await s.mfa.find(WS, 'usr_0001'))?.failures).toBe(0);
     expect(await s.transact((tx) => tx.mfa.useRecoveryCode(WS, 'usr_0001', 'h2', T0 + 4))).toBe('used-before');
@@ -188,15 +204,19 @@ export function runUsersContract(current: () => Store, WS: string, OTHER: string
     expect(racing.filter((r) => r === 'accepted')).toHaveLength(1);
   });
 
-  it('mfa: failures count up on a confirmed enrolment, lock sets and clears, a used step resets both', async () => {
+  it('mfa: attempts count up on a confirmed enrolment and stop while it is locked; a used step resets count and lock', async () => {
     const s = current();
     await s.transact((tx) => tx.users.add(user(WS, 'usr_0001')));
-    expect(await s.transact((tx) => tx.mfa.recordFailure(WS, 'usr_0001'))).toBeNull();
+    expect(await s.transact((tx) => tx.mfa.countAttempt(WS, 'usr_0001', T0))).toBeNull();
     await confirmedEnrolment(s, 'usr_0001', 'mfa_0001', 100);
-    expect(await s.transact((tx) => tx.mfa.recordFailure(WS, 'usr_0001'))).toBe(1);
-    expect(await s.transact((tx) => tx.mfa.recordFailure(WS, 'usr_0001'))).toBe(2);
+    expect(await s.transact((tx) => tx.mfa.countAttempt(WS, 'usr_0001', T0))).toBe(1);
+    expect(await s.transact((tx) => tx.mfa.countAttempt(WS, 'usr_0001', T0))).toBe(2);
+    expect(await s.transact((tx) => tx.mfa.countAttempt(OTHER, 'usr_0001', T0))).toBeNull();
     await s.transact((tx) => tx.mfa.lock(WS, 'usr_0001', T0 + 60_000));
     expect(await s.mfa.find(WS, 'usr_0001')).toMatchObject({ failures: 2, lockedUntil: T0 + 60_000 });
+    // Locked: no attempt is counted (nor let through) until the lock ends; then counting goes on.
+    expect(await s.transact((tx) => tx.mfa.countAttempt(WS, 'usr_0001', T0 + 59_999))).toBeNull();
+    expect(await s.transact((tx) => tx.mfa.countAttempt(WS, 'usr_0001', T0 + 60_000))).toBe(3);
     expect(await s.transact((tx) => tx.mfa.useStep(WS, 'usr_0001', 101))).toBe(true);
     expect(await s.mfa.find(WS, 'usr_0001')).toMatchObject({ failures: 0, lockedUntil: null });
   });

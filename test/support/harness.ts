@@ -6,7 +6,7 @@ import type { App } from '../../src/http/app-types.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ephemeralLocalKeyring } from '../../src/keyring/local-keyring.ts';
 import { ephemeralSigner } from '../../src/keyring/local-signer.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { createServices, type ServiceOptions, type Services } from '../../src/services.ts';
 import { createMemoryNonceStore } from '../../src/storage/memory/memory-limiter.ts';
 import { createMemoryStore } from '../../src/storage/memory/memory-store.ts';
 
@@ -40,7 +40,7 @@ export interface Harness {
  *
  * @example const h = await makeHarness(); await h.app.inject({ url: '/v1/keys', headers: bearer(h.owner.secret) })
  */
-export async function makeHarness(opts: { store?: Store } = {}): Promise<Harness> {
+export async function makeHarness(opts: { store?: Store; playbooks?: ServiceOptions['playbooks'] } = {}): Promise<Harness> {
   const store = opts.store ?? createMemoryStore();
   const clock = new ManualClock();
   const services = createServices({
@@ -52,6 +52,7 @@ export async function makeHarness(opts: { store?: Store } = {}): Promise<Harness
     auditOrigin: 'clavis.test',
     nonces: createMemoryNonceStore(),
     signatureWindowMs: 5000,
+    ...(opts.playbooks !== undefined ? { playbooks: opts.playbooks } : {}),
   });
   // An unsealed keyring, as a started server has: secrets work, /readyz answers ready.
   services.keyring.unseal(await ephemeralLocalKeyring(store, clock));

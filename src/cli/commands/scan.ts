@@ -9,6 +9,7 @@ import { summaryLine, textReport } from '../../scan/report-text.ts';
 import { DEFAULT_MAX_FILE_SIZE, effectiveRules, loadScanConfig, pathAllowlistOf, ruleSetOf } from '../../scan/scan-config.ts';
 import { scanGit, scanPaths, scanText, type ScanOptions, type ScanResult } from '../../scan/scanner.ts';
 import { verifyFindings } from '../../scan/verify-keys.ts';
+import { remoteCompromisePlaybook } from '../../scan/compromise-playbook.ts';
 import { clientOf, globalsOf, type CliContext } from '../context.ts';
 import { CliError, EXIT_CHECK_FAILED, EXIT_OK, readAll } from '../io.ts';
 import { formatTable, note } from '../output.ts';
@@ -145,7 +146,7 @@ Examples:
       const findings: Finding[] = result.findings;
       if (client !== null && findings.some((f) => f.ruleId === CLAVIS_KEY_RULE)) {
         try {
-          const outcome = await verifyFindings(findings, client, { revoke: o.revoke === true });
+          const outcome = await verifyFindings(findings, client, { revoke: o.revoke === true, playbook: remoteCompromisePlaybook(client) });
           if (o.revoke === true) note(ctx.io, `revoked ${outcome.revoked.length} key(s) found live or suspended${outcome.revoked.length > 0 ? `: ${outcome.revoked.join(', ')}` : ''}`);
         } catch (error) {
           // Asked for explicitly, a failed lookup is an error; implied by a token in the

@@ -26,6 +26,8 @@ export const PERMISSIONS = {
   'workspaces:write': 'Change the settings of the current workspace (requireMfa)',
   'webhooks:read': 'List webhook endpoints (never their secrets) and their delivery logs',
   'webhooks:write': 'Add and delete webhook endpoints',
+  'playbooks:read': 'List the loaded playbooks',
+  'playbooks:run': 'Run a playbook by hand (it suspends, rotates and revokes keys as its steps say)',
   'mfa:self': "Enrol, confirm, read and remove TOTP for the calling token's own user",
 } as const;
 
@@ -37,7 +39,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: ALL,
   admin: ALL.filter((p) => p !== 'workspaces:create' && p !== 'keyring:manage' && p !== 'workspaces:write'),
   developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read', 'secrets:read', 'secrets:write', 'alerts:read', 'mfa:self'],
-  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read', 'alerts:read', 'metrics:read', 'users:read', 'webhooks:read', 'mfa:self'],
+  auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read', 'alerts:read', 'metrics:read', 'users:read', 'webhooks:read', 'playbooks:read', 'mfa:self'],
   'read-only': ['keys:read', 'workspaces:read', 'secrets:read', 'metrics:read', 'mfa:self'],
 };
 

@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   OWNER_NOT_OFFBOARDED: { status: 404, title: 'The owner is not marked as offboarded in this workspace' },
   // Webhooks (docs/guides/webhooks-and-playbooks.md)
   WEBHOOK_NOT_FOUND: { status: 404, title: 'No such webhook endpoint in this workspace' },
+  PLAYBOOK_NOT_FOUND: { status: 404, title: 'No playbook of that name is loaded' },
+  PLAYBOOK_TARGET_MISSING: { status: 400, title: 'The playbook acts on a key or an owner that was not given' },
   WEBHOOK_URL_INVALID: { status: 400, title: 'The webhook URL must be an http or https URL without credentials' },
   // Leak reports (POST /v1/leaks, authenticated by the reporter's signature)
   LEAK_REPORTS_DISABLED: { status: 404, title: 'Leak reports are not configured on this server' },
@@ -99,7 +101,7 @@ export const ERROR_CODES = {
   MFA_REQUIRED: { status: 401, title: 'The operation is critical: send a fresh TOTP or recovery code in X-Clavis-MFA' },
   MFA_INVALID: { status: 401, title: 'The X-Clavis-MFA code is not valid' },
   MFA_REPLAYED: { status: 401, title: 'The X-Clavis-MFA code was already used; wait for the next one' },
-  MFA_LOCKED: { status: 429, title: 'Too many wrong MFA codes: step-up is locked for a while; Retry-After says how long' },
+  MFA_LOCKED: { status: 429, title: 'Too many MFA attempts: step-up is locked for a while; Retry-After says how long' },
   MFA_ENROLMENT_REQUIRED: { status: 403, title: 'The workspace requires a user with confirmed TOTP for critical operations' },
   MFA_ALREADY_ENROLLED: { status: 409, title: 'The user already has confirmed TOTP; remove it first to enrol again' },
   MFA_NOT_ENROLLED: { status: 409, title: 'The user has no TOTP enrolment (or none pending) for this operation' },

@@ -202,25 +202,34 @@ export class MfaService {
       throw new StepUpError('MFA_REQUIRED', `${operation} is a critical operation: send a fresh code from your authenticator (or a recovery code) in the X-Clavis-MFA header`);
     }
     const now = this.#d.clock.now();
-    if (enrolment.lockedUntil !== null && enrolment.lockedUntil > now) {
-      const wait = Math.ceil((enrolment.lockedUntil - now) / 1000);
-      await this.#fail(ctx, operation, 'MFA_LOCKED', { lockedUntil: new Date(enrolment.lockedUntil).toISOString() });
-      throw new StepUpError('MFA_LOCKED', `too many wrong codes: step-up is locked for ${wait} s`, wait);
-    }
+    if (enrolment.lockedUntil !== null && enrolment.lockedUntil > now) return this.#locked(ctx, operation, enrolment.lockedUntil, now);
     const code = classifyCode(presented);
-    if (code.kind === 'totp') {
-      const step = await this.#matchStep(enrolment, code.code, now);
-      if (step !== null) {
-        if (enrolment.lastUsedStep !== null && step <= enrolment.lastUsedStep) return this.#replayed(ctx, operation, 'totp');
-        const accepted = await this.#d.store.transact(async (tx) => {
-          if (!(await tx.mfa.useStep(ctx.workspaceId, enrolment.userId, step))) return false;
-          await this.#succeed(ctx, operation, { method: 'totp' }, tx);
-          return true;
-        });
-        if (!accepted) return this.#replayed(ctx, operation, 'totp');
-        return;
-      }
-    } else if (code.kind === 'recovery') {
+    const step = code.kind === 'totp' ? await this.#matchStep(enrolment, code.code, now) : null;
+    // A code of a step already used only shows the caller saw a recent code: refused, not counted.
+    if (step !== null && enrolment.lastUsedStep !== null && step <= enrolment.lastUsedStep) return this.#replayed(ctx, operation, 'totp');
+    // Any other code is counted as an attempt before its outcome is known, by one conditional
+    // update that a lock refuses: a burst of parallel guesses gets no more answers than a sequence.
+    // Every MFA_FAILURES_PER_LOCK-th attempt since the last success locks step-up for a while.
+    const attempt = await this.#d.store.transact(async (tx) => {
+      const attempts = await tx.mfa.countAttempt(ctx.workspaceId, enrolment.userId, now);
+      if (attempts === null) return null;
+      const lockMs = lockoutMs(attempts);
+      const lockedUntil = lockMs > 0 ? now + lockMs : null;
+      if (lockedUntil !== null) await tx.mfa.lock(ctx.workspaceId, enrolment.userId, lockedUntil);
+      return { attempts, lockedUntil };
+    });
+    if (attempt === null) return this.#locked(ctx, operation, (await this.#d.store.mfa.find(ctx.workspaceId, enrolment.userId))?.lockedUntil ?? now, now);
+    if (step !== null) {
+      const accepted = await this.#d.store.transact(async (tx) => {
+        if (!(await tx.mfa.useStep(ctx.workspaceId, enrolment.userId, step))) return false;
+        await this.#succeed(ctx, operation, { method: 'totp' }, tx);
+        return true;
+      });
+      // Another node took this step first.
+      if (!accepted) return this.#replayed(ctx, operation, 'totp');
+      return;
+    }
+    if (code.kind === 'recovery') {
       const hash = recoveryCodeHash(ctx.workspaceId, enrolment.userId, code.code);
       const outcome = await this.#d.store.transact(async (tx) => {
         const used = await tx.mfa.useRecoveryCode(ctx.workspaceId, enrolment.userId, hash, now);
@@ -230,16 +239,15 @@ export class MfaService {
       if (outcome === 'accepted') return;
       if (outcome === 'used-before') return this.#replayed(ctx, operation, 'recovery-code');
     }
-    // A wrong code: counted, and every MFA_FAILURES_PER_LOCK-th in a row locks step-up for a while.
-    const lockedUntil = await this.#d.store.transact(async (tx) => {
-      const failures = (await tx.mfa.recordFailure(ctx.workspaceId, enrolment.userId)) ?? 0;
-      const lockMs = lockoutMs(failures);
-      const until = lockMs > 0 ? now + lockMs : null;
-      if (until !== null) await tx.mfa.lock(ctx.workspaceId, enrolment.userId, until);
-      await this.#fail(ctx, operation, 'MFA_INVALID', { failures, ...(until !== null ? { lockedUntil: new Date(until).toISOString() } : {}) }, tx);
-      return until;
-    });
-    throw new StepUpError('MFA_INVALID', lockedUntil === null ? 'the X-Clavis-MFA code is not valid' : `the X-Clavis-MFA code is not valid; too many wrong codes: step-up is locked until ${new Date(lockedUntil).toISOString()}`);
+    const { attempts, lockedUntil } = attempt;
+    await this.#fail(ctx, operation, 'MFA_INVALID', { attempts, ...(lockedUntil !== null ? { lockedUntil: new Date(lockedUntil).toISOString() } : {}) });
+    throw new StepUpError('MFA_INVALID', lockedUntil === null ? 'the X-Clavis-MFA code is not valid' : `the X-Clavis-MFA code is not valid; too many attempts: step-up is locked until ${new Date(lockedUntil).toISOString()}`);
+  }
+
+  async #locked(ctx: AuthContext, operation: string, lockedUntil: number, now: number): Promise<never> {
+    const wait = Math.max(1, Math.ceil((lockedUntil - now) / 1000));
+    await this.#fail(ctx, operation, 'MFA_LOCKED', { lockedUntil: new Date(lockedUntil).toISOString() });
+    throw new StepUpError('MFA_LOCKED', `too many attempts: step-up is locked for ${wait} s`, wait);
   }
 
   async #replayed(ctx: AuthContext, operation: string, method: string): Promise<never> {

@@ -33,16 +33,17 @@ export function stepUpDecision(f: StepUpFacts): StepUpDecision {
   return f.requireMfa ? 'MFA_ENROLMENT_REQUIRED' : 'pass';
 }
 
-/** Wrong codes allowed in a row before step-up locks. */
+/** Attempts allowed since the last success before step-up locks. */
 export const MFA_FAILURES_PER_LOCK = 5;
 const FIRST_LOCK_MS = 5 * 60_000;
 const MAX_LOCK_MS = 24 * 3_600_000;
 
 /**
- * How long step-up locks after the `failures`-th wrong code in a row: nothing until a multiple of
- * {@link MFA_FAILURES_PER_LOCK}, then 5 minutes, doubling with each further lock, at most a day.
- * A six-digit code with ±1 step of drift is guessed with odds 3 in 10^6 per try, so this holds an
- * attacker with a stolen token to a few hundred tries a month, each one an audit event.
+ * How long step-up locks at the `failures`-th attempt since the last success (attempts are counted
+ * before the code is checked): nothing until a multiple of {@link MFA_FAILURES_PER_LOCK}, then 5
+ * minutes, doubling with each further lock, at most a day. A six-digit code with ±1 step of drift
+ * is guessed with odds 3 in 10^6 per try, so this holds an attacker with a stolen token to a few
+ * hundred tries a month, each one an audit event.
  *
  * @example lockoutMs(5) // 300000; lockoutMs(10) // 600000; lockoutMs(6) // 0
  */

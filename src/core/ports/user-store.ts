@@ -60,7 +60,7 @@ export interface TotpEnrolmentRecord {
   confirmedAt: number | null;
   /** Highest RFC 6238 time step accepted so far; a code at or below it is a replay. */
   lastUsedStep: number | null;
-  /** Failed step-up attempts since the last success. */
+  /** Step-up attempts since the last success (counted before each code is checked). */
   failures: number;
   /** Step-up refuses every attempt until then (epoch ms); null when not locked. */
   lockedUntil: number | null;
@@ -94,8 +94,13 @@ export interface MfaRepo {
   useRecoveryCode(workspaceId: string, userId: string, codeHash: string, at: number): Promise<'accepted' | 'used-before' | 'unknown'>;
   /** Recovery codes not used yet. */
   unusedRecoveryCodes(workspaceId: string, userId: string): Promise<number>;
-  /** Adds a failed attempt and returns the new count (null when there is no confirmed enrolment). */
-  recordFailure(workspaceId: string, userId: string): Promise<number | null>;
+  /**
+   * Counts a step-up attempt before its code is checked: one conditional update that adds one to
+   * `failures` unless the enrolment is locked at `at` (or not confirmed), returning the new count,
+   * else null. A success resets the count ({@link useStep}, {@link useRecoveryCode}), so it is the
+   * attempts since the last success, and parallel guesses get no more tries than sequential ones.
+   */
+  countAttempt(workspaceId: string, userId: string, at: number): Promise<number | null>;
   /** Sets (or clears, with null) the lock of the enrolment. */
   lock(workspaceId: string, userId: string, until: number | null): Promise<void>;
   /** Removes the enrolment (pending or confirmed) and its recovery codes; false when there was none. */

@@ -72,6 +72,12 @@ export interface WebhookRepo {
   claimDue(now: number, owner: string, leaseUntil: number, limit: number): Promise<WebhookDeliveryRecord[]>;
   /** Records an attempt and frees the lease, only if `owner` still holds it; false otherwise. */
   finishAttempt(id: string, owner: string, result: WebhookAttemptResult): Promise<boolean>;
+  /** Endpoints whose secret's data key is wrapped by a root key version in [from, to), in id order (master key rewrap). */
+  wrappedBetween(fromKeyVersion: number, toKeyVersion: number, limit: number): Promise<WebhookEndpointRecord[]>;
+  /** Stores the data key wrapped by `toKeyVersion` only if the endpoint is still at `fromKeyVersion`. */
+  rewrap(id: string, fromKeyVersion: number, toKeyVersion: number, wrappedKey: Buffer): Promise<boolean>;
+  /** Endpoints per root key version (what master key retire checks). */
+  countByKeyVersion(): Promise<{ keyVersion: number; count: number }[]>;
   /** An endpoint's deliveries, newest first, before `beforeId`. */
   listDeliveries(workspaceId: string, endpointId: string, page: { beforeId?: string; limit: number }): Promise<WebhookDeliveryRecord[]>;
 }

@@ -148,10 +148,10 @@ export function makeMemoryUserRepos(exec: Exec): { users: UserRepo; mfa: MfaRepo
         return 'accepted';
       }),
     unusedRecoveryCodes: (workspaceId, userId) => exec((s) => recoveryKeysOf(s, workspaceId, userId).filter((k) => s.recovery.get(k) === null).length),
-    recordFailure: (workspaceId, userId) =>
+    countAttempt: (workspaceId, userId, at) =>
       exec((s) => {
         const t = confirmed(s, workspaceId, userId);
-        if (t === undefined) return null;
+        if (t === undefined || (t.lockedUntil !== null && t.lockedUntil > at)) return null;
         s.totp.set(pair(workspaceId, userId), { ...t, failures: t.failures + 1 });
         return t.failures + 1;
       }),

@@ -66,6 +66,21 @@ export function makeMemoryWebhookRepos(exec: Exec): { webhooks: WebhookRepo } {
         s.deliveries.set(id, { ...d, ...r, leaseOwner: null, leaseUntil: null });
         return true;
       }),
+    wrappedBetween: (from, to, limit) =>
+      exec((s) => [...s.endpoints.values()].filter((e) => e.keyVersion >= from && e.keyVersion < to).sort(byId).slice(0, clampLimit(limit)).map(copyEndpoint)),
+    rewrap: (id, from, to, wrappedKey) =>
+      exec((s) => {
+        const e = s.endpoints.get(id);
+        if (e === undefined || e.keyVersion !== from) return false;
+        s.endpoints.set(id, { ...e, keyVersion: to, wrappedKey: Buffer.from(wrappedKey) });
+        return true;
+      }),
+    countByKeyVersion: () =>
+      exec((s) => {
+        const counts = new Map<number, number>();
+        for (const e of s.endpoints.values()) counts.set(e.keyVersion, (counts.get(e.keyVersion) ?? 0) + 1);
+        return [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([keyVersion, count]) => ({ keyVersion, count }));
+      }),
     listDeliveries: (workspaceId, endpointId, page) =>
       exec((s) =>
         [...s.deliveries.values()]

@@ -108,9 +108,16 @@ export function makePostgresUserRepos(run: Run): { users: UserRepo; mfa: MfaRepo
     },
     unusedRecoveryCodes: async (workspaceId, userId) =>
       (await first<{ n: number }>('SELECT COUNT(*)::int AS n FROM mfa_recovery_codes WHERE workspace_id = $1 AND user_id = $2 AND used_at IS NULL', [workspaceId, userId]))?.n ?? 0,
-    recordFailure: async (workspaceId, userId) =>
-      (await first<{ failures: number }>(`UPDATE mfa_totp SET failures = failures + 1 WHERE workspace_id = $1 AND user_id = $2 AND ${CONFIRMED} RETURNING failures`, [workspaceId, userId]))
-        ?.failures ?? null,
+    // The row lock is held to the end of the transaction, so a lock set in it is seen by every
+    // attempt that waited.
+    countAttempt: async (workspaceId, userId, at) =>
+      (
+        await first<{ failures: number }>(
+          `UPDATE mfa_totp SET failures = failures + 1
+           WHERE workspace_id = $1 AND user_id = $2 AND ${CONFIRMED} AND (locked_until IS NULL OR locked_until <= $3) RETURNING failures`,
+          [workspaceId, userId, at],
+        )
+      )?.failures ?? null,
     lock: async (workspaceId, userId, until) => {
       await run('UPDATE mfa_totp SET locked_until = $3 WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId, until]);
     },

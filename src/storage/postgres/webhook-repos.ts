@@ -6,13 +6,13 @@ import { webhookDeliveryFromRow, webhookEndpointFromRow, type WebhookDeliveryRow
 /** Runs one statement and returns its rows (the store's pooled or transaction runner). */
 type Run = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<R[]>;
 
-// SKIP LOCKED: concurrent claims on other nodes pass over rows being leased instead of waiting,
-// and the outer WHERE re-checks the lease after the row lock is taken.
-const CLAIM_DUE = `UPDATE webhook_deliveries SET lease_owner = $2, lease_until = $3
-  WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
-               ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-    AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)
-  RETURNING *`;
+// SKIP LOCKED: concurrent claims on other nodes pass over rows being leased instead of waiting.
+// A CTE, not `id IN (subquery)`: the planner may run a subquery more than once, leasing past LIMIT.
+const CLAIM_DUE = `WITH due AS (
+    SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+    ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+  UPDATE webhook_deliveries w SET lease_owner = $2, lease_until = $3 FROM due WHERE w.id = due.id
+  RETURNING w.*`;
 
 /** Webhook endpoints and deliveries on PostgreSQL. */
 export function makePostgresWebhookRepos(run: Run): { webhooks: WebhookRepo } {
@@ -46,6 +46,12 @@ export function makePostgresWebhookRepos(run: Run): { webhooks: WebhookRepo } {
          WHERE id = $1 AND lease_owner = $2 RETURNING id`,
         [id, owner, r.status, r.attempts, r.nextAttemptAt, r.lastStatusCode, r.lastError, r.updatedAt],
       )).length === 1,
+    wrappedBetween: async (from, to, limit) =>
+      (await run<WebhookEndpointRow>('SELECT * FROM webhook_endpoints WHERE key_version >= $1 AND key_version < $2 ORDER BY id LIMIT $3', [from, to, clampLimit(limit)])).map(webhookEndpointFromRow),
+    rewrap: async (id, from, to, wrappedKey) =>
+      (await run<{ id: string }>('UPDATE webhook_endpoints SET key_version = $3, wrapped_key = $4 WHERE id = $1 AND key_version = $2 RETURNING id', [id, from, to, wrappedKey])).length === 1,
+    countByKeyVersion: async () =>
+      (await run<{ key_version: number; count: string }>('SELECT key_version, COUNT(*) AS count FROM webhook_endpoints GROUP BY key_version ORDER BY key_version', [])).map((r) => ({ keyVersion: Number(r.key_version), count: Number(r.count) })),
     listDeliveries: async (workspaceId, endpointId, page) =>
       (await run<WebhookDeliveryRow>('SELECT * FROM webhook_deliveries WHERE workspace_id = $1 AND endpoint_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4', [workspaceId, endpointId, page.beforeId ?? '\uffff', clampLimit(page.limit)])).map(webhookDeliveryFromRow),
   };

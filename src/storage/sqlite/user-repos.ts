@@ -57,8 +57,9 @@ export function prepareUserStatements(db: Database.Database) {
     codeUsedAt: db.prepare<[string, string, string], { used_at: number | null }>('SELECT used_at FROM mfa_recovery_codes WHERE workspace_id = ? AND user_id = ? AND code_hash = ?'),
     clearFailures: db.prepare<[string, string]>('UPDATE mfa_totp SET failures = 0, locked_until = NULL WHERE workspace_id = ? AND user_id = ?'),
     unusedCodes: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM mfa_recovery_codes WHERE workspace_id = ? AND user_id = ? AND used_at IS NULL'),
-    recordFailure: db.prepare<[string, string], { failures: number }>(
-      `UPDATE mfa_totp SET failures = failures + 1 WHERE workspace_id = ? AND user_id = ? AND ${CONFIRMED} RETURNING failures`,
+    countAttempt: db.prepare<[string, string, number], { failures: number }>(
+      `UPDATE mfa_totp SET failures = failures + 1
+       WHERE workspace_id = ? AND user_id = ? AND ${CONFIRMED} AND (locked_until IS NULL OR locked_until <= ?) RETURNING failures`,
     ),
     lock: db.prepare<[number | null, string, string]>('UPDATE mfa_totp SET locked_until = ? WHERE workspace_id = ? AND user_id = ?'),
     wrappedBetween: db.prepare<[number, number, number], TotpRow>('SELECT * FROM mfa_totp WHERE key_version >= ? AND key_version < ? ORDER BY id LIMIT ?'),
@@ -122,7 +123,7 @@ export function makeSqliteUserRepos(s: UserStatements, exec: Exec): { users: Use
         return 'accepted';
       }),
     unusedRecoveryCodes: (workspaceId, userId) => exec(() => s.unusedCodes.get(workspaceId, userId)?.n ?? 0),
-    recordFailure: (workspaceId, userId) => exec(() => s.recordFailure.get(workspaceId, userId)?.failures ?? null),
+    countAttempt: (workspaceId, userId, at) => exec(() => s.countAttempt.get(workspaceId, userId, at)?.failures ?? null),
     lock: (workspaceId, userId, until) =>
       exec(() => {
         s.lock.run(until, workspaceId, userId);

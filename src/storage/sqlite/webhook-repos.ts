@@ -33,6 +33,9 @@ export function prepareWebhookStatements(db: Database.Database) {
          last_error = @last_error, updated_at = @updated_at, lease_owner = NULL, lease_until = NULL
        WHERE id = @id AND lease_owner = @owner`,
     ),
+    wrappedBetween: db.prepare<[number, number, number], WebhookEndpointRow>('SELECT * FROM webhook_endpoints WHERE key_version >= ? AND key_version < ? ORDER BY id LIMIT ?'),
+    rewrap: db.prepare<[number, Buffer, string, number]>('UPDATE webhook_endpoints SET key_version = ?, wrapped_key = ? WHERE id = ? AND key_version = ?'),
+    countByKeyVersion: db.prepare<[], { key_version: number; count: number }>('SELECT key_version, COUNT(*) AS count FROM webhook_endpoints GROUP BY key_version ORDER BY key_version'),
     listDeliveries: db.prepare<[Params], WebhookDeliveryRow>(
       'SELECT * FROM webhook_deliveries WHERE workspace_id = @workspace_id AND endpoint_id = @endpoint_id AND id < @before_id ORDER BY id DESC LIMIT @limit',
     ),
@@ -70,6 +73,9 @@ export function makeSqliteWebhookRepos(s: WebhookStatements, exec: Exec): { webh
       exec(() => s.claimDue.all({ now, owner, lease_until: leaseUntil, limit: clampLimit(limit) }).map(webhookDeliveryFromRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : 1))),
     finishAttempt: (id, owner, r) =>
       exec(() => s.finishAttempt.run({ id, owner, status: r.status, attempts: r.attempts, next_attempt_at: r.nextAttemptAt, last_status_code: r.lastStatusCode, last_error: r.lastError, updated_at: r.updatedAt }).changes === 1),
+    wrappedBetween: (from, to, limit) => exec(() => s.wrappedBetween.all(from, to, clampLimit(limit)).map(webhookEndpointFromRow)),
+    rewrap: (id, from, to, wrappedKey) => exec(() => s.rewrap.run(to, wrappedKey, id, from).changes === 1),
+    countByKeyVersion: () => exec(() => s.countByKeyVersion.all().map((r) => ({ keyVersion: r.key_version, count: r.count }))),
     listDeliveries: (workspaceId, endpointId, page) =>
       exec(() => s.listDeliveries.all({ workspace_id: workspaceId, endpoint_id: endpointId, before_id: page.beforeId ?? '\uffff', limit: clampLimit(page.limit) }).map(webhookDeliveryFromRow)),
   };

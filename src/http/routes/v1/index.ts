@@ -4,6 +4,7 @@ import { alertsAcknowledge } from './alerts-acknowledge.ts';
 import { alertsGet } from './alerts-get.ts';
 import { alertsList } from './alerts-list.ts';
 import { alertsResolve } from './alerts-resolve.ts';
+import { playbooksList, playbooksRun } from './playbooks.ts';
 import { webhooksCreate } from './webhooks-create.ts';
 import { webhooksDelete } from './webhooks-delete.ts';
 import { webhooksDeliveries } from './webhooks-deliveries.ts';
@@ -75,6 +76,8 @@ export const V1_ROUTES: readonly RouteModule[] = [
   webhooksList,
   webhooksDelete,
   webhooksDeliveries,
+  playbooksList,
+  playbooksRun,
   ownersOffboard,
   ownersReinstate,
   ownersOffboarded,
