@@ -220,7 +220,7 @@ describe('GET /metrics', () => {
     await verify({ key: k.key, ip: '203.0.113.9' });
     await verify({ key: k.key, scope: 'nope:nope', ip: '203.0.113.9' });
     await services.usage.flush();
-    const res = await scrape(await tokenFor('read-only'));
+    const res = await scrape(await tokenFor('auditor'));
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(res.body).toMatch(/^clavis_verifications_total\{route="verify-api",code="VALID",country="GB"\} 1$/m);

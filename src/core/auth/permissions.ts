@@ -40,7 +40,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: ALL.filter((p) => p !== 'workspaces:create' && p !== 'keyring:manage' && p !== 'workspaces:write'),
   developer: ['keys:read', 'keys:write', 'keys:verify', 'workspaces:read', 'secrets:read', 'secrets:write', 'alerts:read', 'mfa:self'],
   auditor: ['keys:read', 'tokens:read', 'audit:read', 'audit:checkpoint', 'workspaces:read', 'secrets:read', 'alerts:read', 'metrics:read', 'users:read', 'webhooks:read', 'playbooks:read', 'mfa:self'],
-  'read-only': ['keys:read', 'workspaces:read', 'secrets:read', 'metrics:read', 'mfa:self'],
+  'read-only': ['keys:read', 'workspaces:read', 'secrets:read', 'mfa:self'],
 };
 
 const RANK: Record<Role, number> = { owner: 0, admin: 1, developer: 2, auditor: 3, 'read-only': 3 };
