@@ -83,6 +83,7 @@ export const SETTINGS = {
   CLAVIS_SECRETS_MAX_VERSIONS: { description: 'Versions kept per secret; writing one more removes the oldest with its data key.', default: '10', schema: z.coerce.number().int().min(1).max(1000) },
   CLAVIS_MFA_ISSUER: { description: 'Issuer of TOTP enrolments: authenticator apps show it beside the account (the otpauth URI label). Name the deployment when there are several, e.g. `Clavis (prod)`.', default: 'Clavis', schema: z.string().trim().min(1).max(64).regex(/^[^:]+$/, 'no colon (it separates issuer and account in the otpauth label)') },
   CLAVIS_MARKET_DATA: { description: 'What the crypto data API (`/v1/prices`, `/v1/signals`, `/v1/indices`, docs/guides/data-api.md) serves: `simulator` (a deterministic simulated market; every number is synthetic), `coingecko` (the CoinGecko API, see CLAVIS_COINGECKO_*), a path to a CSV or CoinGecko-shaped JSON file or a folder of them, or `off`. Loaded once in a worker thread after the server listens (data requests wait for it) and again daily after 00:05 UTC.', default: 'simulator', schema: z.string().min(1) },
+  CLAVIS_COINGECKO_API_KEY_SECRET: { description: 'Where the secrets vault holds the CoinGecko API key, as `<environment>/<path>` in the operator workspace (e.g. `live/market/coingecko-api-key`); read once the keyring is unsealed. Preferred over CLAVIS_COINGECKO_API_KEY, which keeps the key in the environment.', schema: z.string().regex(/^(live|test|dev)\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'must be <live|test|dev>/<path>').optional() },
   CLAVIS_COINGECKO_API_KEY: { description: 'CoinGecko API key for CLAVIS_MARKET_DATA=coingecko; sent only in its request header. Unset: the keyless public API (low rate limits).', schema: z.string().min(1).optional() },
   CLAVIS_COINGECKO_PLAN: { description: 'CoinGecko plan of the key: `demo` (api.coingecko.com) or `pro` (pro-api.coingecko.com).', default: 'demo', schema: z.enum(['demo', 'pro']) },
   CLAVIS_PRICE_STREAM_INTERVAL_MS: { description: 'Interval of the simulated intraday ticks of `GET /v1/prices/stream` (Server-Sent Events).', default: '5000', schema: z.coerce.number().int().min(100).max(3_600_000) },
@@ -205,6 +206,8 @@ export interface Config {
   mfaIssuer: string;
   /** What the data API serves (CLAVIS_MARKET_DATA); undefined when `off`. */
   marketData: MarketDataSettings | undefined;
+  /** Vault location of the CoinGecko API key in the operator workspace. */
+  coingeckoApiKeySecret: { environment: 'live' | 'test' | 'dev'; path: string } | undefined;
   /** Data API edge settings: the environment its keys must have (any when undefined) and the SSE tick interval. */
   dataApi: { environment: Environment | undefined; priceStreamIntervalMs: number };
   /** The gateway (CLAVIS_GATEWAY_*), when an upstream and a route file are set. */
@@ -304,6 +307,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secretsMaxVersions: r.CLAVIS_SECRETS_MAX_VERSIONS,
     mfaIssuer: r.CLAVIS_MFA_ISSUER,
     marketData,
+    coingeckoApiKeySecret: secretLocation(r.CLAVIS_COINGECKO_API_KEY_SECRET),
     dataApi: { environment: r.CLAVIS_DATA_API_ENVIRONMENT, priceStreamIntervalMs: r.CLAVIS_PRICE_STREAM_INTERVAL_MS },
     gateway:
       r.CLAVIS_GATEWAY_UPSTREAM !== undefined && r.CLAVIS_GATEWAY_ROUTES_FILE !== undefined
@@ -331,6 +335,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
     },
   };
+}
+
+/** `<environment>/<path>` (already validated) as a vault location. */
+function secretLocation(text: string | undefined): Config['coingeckoApiKeySecret'] {
+  if (text === undefined) return undefined;
+  const slash = text.indexOf('/');
+  return { environment: text.slice(0, slash) as 'live' | 'test' | 'dev', path: text.slice(slash + 1) };
 }
 
 /** CLAVIS_MARKET_DATA: a provider name, `off`, or else a file or folder path. */

@@ -7,6 +7,7 @@ import { startGateway, type RunningGateway } from './gateway/start-gateway.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
 import { listeningPort, openServerState, readTls, serverUrls, sqlitePath } from './server-setup.ts';
 import { startMarketDataThread } from './market/market-data-thread.ts';
+import { readVaultApiKey } from './market/vault-api-key.ts';
 
 /** Where the first admin token is written; the file is the only place it ever appears. */
 export function adminTokenPath(config: Config): string {
@@ -37,9 +38,15 @@ export async function main(env: Record<string, string | undefined> = process.env
   // would be blind to them.
   // The data API's market data loads in a worker thread (seconds of CPU for the simulator) while
   // the server starts and listens; data requests wait for it.
-  const marketData = config.marketData === undefined ? undefined : startMarketDataThread(config.marketData);
+  // A CoinGecko key kept in the vault is read once the server state (and its keyring) is open.
+  let resolveApiKey: (key: string | undefined) => void = () => undefined;
+  const apiKey = new Promise<string | undefined>((resolve) => {
+    resolveApiKey = resolve;
+  });
+  const marketData = config.marketData === undefined ? undefined : startMarketDataThread(config.marketData, { resolveApiKey: () => apiKey });
   marketData?.ready().catch((err: unknown) => process.stderr.write(`clavis: market data could not be loaded (data API answers 503): ${err instanceof Error ? err.message : String(err)}\n`));
   const state = await openServerState(config, marketData === undefined ? {} : { marketData });
+  resolveApiKey(config.coingeckoApiKeySecret === undefined ? undefined : await readVaultApiKey(state.services, config.coingeckoApiKeySecret));
   const { store, services } = state;
   const boot = await services.workspaces.bootstrap();
   const tokenFile = adminTokenPath(config);

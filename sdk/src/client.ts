@@ -1,5 +1,6 @@
 import type {
   AdminToken,
+  HygieneReport,
   Playbook,
   PlaybookRun,
   CreatedWebhook,
@@ -324,6 +325,10 @@ export class ClavisClient {
   }
   deleteWebhook(id: string): Promise<{ deleted: boolean }> {
     return this.#call('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+  }
+  /** Keys without expiry, overdue for rotation, unused, or high-risk without an IP allowlist or signing. */
+  getHygieneReport(query: { rotationDays?: number; unusedDays?: number } = {}): Promise<HygieneReport> {
+    return this.#call('GET', '/v1/reports/hygiene', undefined, { ...query });
   }
   listPlaybooks(): Promise<{ data: Playbook[] }> {
     return this.#call('GET', '/v1/playbooks');

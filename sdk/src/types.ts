@@ -471,3 +471,29 @@ export interface PlaybookRun {
   /** The successor's secret when a rotate step ran; shown only once. */
   newKeySecret: string | null;
 }
+
+export type HygieneFinding = 'no-expiry' | 'rotation-overdue' | 'unused' | 'high-risk-unprotected';
+
+/** A key with hygiene findings. */
+export interface HygieneKey {
+  keyId: string;
+  name: string;
+  environment: string;
+  status: string;
+  ownerId: string | null;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  findings: HygieneFinding[];
+}
+
+/** `GET /v1/reports/hygiene`. */
+export interface HygieneReport {
+  generatedAt: string;
+  rotationDays: number;
+  unusedDays: number;
+  summary: { keys: number; flagged: number; 'no-expiry': number; 'rotation-overdue': number; unused: number; 'high-risk-unprotected': number };
+  keys: HygieneKey[];
+  limitations: string[];
+}

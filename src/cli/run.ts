@@ -14,6 +14,7 @@ import { registerKeysRevoke } from './commands/keys-revoke.ts';
 import { registerKeysRotate } from './commands/keys-rotate.ts';
 import { registerKeysSuspend } from './commands/keys-suspend.ts';
 import { registerPlaybook } from './commands/playbook.ts';
+import { registerReport } from './commands/report.ts';
 import { registerKeysUpdate } from './commands/keys-update.ts';
 import { registerKeysVerify } from './commands/keys-verify.ts';
 import { registerGateway } from './commands/gateway.ts';
@@ -135,6 +136,7 @@ Examples:
 
   registerScan(program, ctx);
   registerPlaybook(program, ctx);
+  registerReport(program, ctx);
 
   registerInit(program, ctx);
   const secrets = group(program, 'secrets', 'Store and read encrypted secrets (exchange API keys, webhook secrets…)', '  $ clavis secrets put live exchanges/binance/api-secret < secret.txt\n  $ clavis secrets get live exchanges/binance/api-secret');

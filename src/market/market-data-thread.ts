@@ -29,12 +29,11 @@ interface Pending {
  *
  * @example const data = startMarketDataThread({ kind: 'simulator' }); await data.market.latestPrices(['bitcoin'])
  */
-export function startMarketDataThread(settings: MarketDataSettings): MarketData {
+export function startMarketDataThread(settings: MarketDataSettings, opts: { resolveApiKey?: () => Promise<string | undefined> } = {}): MarketData {
   // The server runs its TypeScript through tsx; a worker thread needs tsx registered in it too.
   const entry = new URL('./market-data-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
-  const worker = new Worker(boot, { eval: true, workerData: { settings } });
 
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -53,18 +52,30 @@ export function startMarketDataThread(settings: MarketDataSettings): MarketData 
     pending.clear();
   };
 
-  worker.on('message', (m: WorkerReply) => {
-    if (m.type === 'ready') settle?.resolve();
-    else if (m.type === 'failed') settle?.reject(reviveError(m.error));
-    else {
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      if (m.type === 'result') p?.resolve(m.value);
-      else p?.reject(reviveError(m.error));
-    }
-  });
-  worker.on('error', (err) => fail(new MarketDataUnavailableError(`the market data worker failed: ${err.message}`)));
-  worker.on('exit', (code) => fail(new MarketDataUnavailableError(`the market data worker stopped (exit code ${code})`)));
+  // The worker starts once its settings are complete: a CoinGecko API key held in the secrets
+  // vault can only be read after the keyring is unsealed, which happens after this is called.
+  const started: Promise<Worker> = (async () => {
+    const apiKey = settings.kind === 'coingecko' && settings.apiKey === undefined ? await opts.resolveApiKey?.() : undefined;
+    const w = new Worker(boot, { eval: true, workerData: { settings: apiKey === undefined ? settings : { ...settings, apiKey } } });
+    attach(w);
+    return w;
+  })();
+  started.catch((err: unknown) => fail(new MarketDataUnavailableError(`the market data could not start: ${err instanceof Error ? err.message : String(err)}`)));
+
+  function attach(worker: Worker): void {
+    worker.on('message', (m: WorkerReply) => {
+      if (m.type === 'ready') settle?.resolve();
+      else if (m.type === 'failed') settle?.reject(reviveError(m.error));
+      else {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.type === 'result') p?.resolve(m.value);
+        else p?.reject(reviveError(m.error));
+      }
+    });
+    worker.on('error', (err) => fail(new MarketDataUnavailableError(`the market data worker failed: ${err.message}`)));
+    worker.on('exit', (code) => fail(new MarketDataUnavailableError(`the market data worker stopped (exit code ${code})`)));
+  }
 
   return marketDataOver(
     describeMarketData(settings),
@@ -74,13 +85,14 @@ export function startMarketDataThread(settings: MarketDataSettings): MarketData 
       return new Promise<unknown>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         const req: WorkerRequest = { id, target, method, args };
-        worker.postMessage(req);
+        started.then((w) => w.postMessage(req), reject);
       });
     },
     () => ready,
     async () => {
       fail(new MarketDataUnavailableError('the server is shutting down'));
-      await worker.terminate();
+      const w = await started.catch(() => null);
+      await w?.terminate();
     },
   );
 }

@@ -69,6 +69,7 @@ const CALLS = {
   listWebhooks: (c) => c.listWebhooks(),
   deleteWebhook: (c) => c.deleteWebhook('whk_1'),
   listPlaybooks: (c) => c.listPlaybooks(),
+  getHygieneReport: (c) => c.getHygieneReport({ rotationDays: 30, unusedDays: 60 }),
   runPlaybook: (c) => c.runPlaybook('key-compromise', { keyId: 'key_1', ownerId: 'o', dryRun: true }),
   listWebhookDeliveries: (c) => c.listWebhookDeliveries('whk_1', { limit: 1, cursor: 'c' }),
 } satisfies Record<ClientMethod, (c: ClavisClient) => Promise<unknown>>;
@@ -79,7 +80,7 @@ const CALLS = {
  */
 const DELIBERATELY_UNCOVERED: Readonly<Record<string, string>> = {};
 
-const FAMILIES = /^\/v1\/(keys|tokens|workspaces?|audit|secrets|keyring|users|mfa|alerts|owners|webhooks|playbooks)(\/|$)/;
+const FAMILIES = /^\/v1\/(keys|tokens|workspaces?|audit|secrets|keyring|users|mfa|alerts|owners|webhooks|playbooks|reports)(\/|$)/;
 
 interface Sent {
   method: string;

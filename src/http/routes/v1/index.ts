@@ -5,6 +5,7 @@ import { alertsGet } from './alerts-get.ts';
 import { alertsList } from './alerts-list.ts';
 import { alertsResolve } from './alerts-resolve.ts';
 import { playbooksList, playbooksRun } from './playbooks.ts';
+import { reportsHygiene } from './reports-hygiene.ts';
 import { webhooksCreate } from './webhooks-create.ts';
 import { webhooksDelete } from './webhooks-delete.ts';
 import { webhooksDeliveries } from './webhooks-deliveries.ts';
@@ -78,6 +79,7 @@ export const V1_ROUTES: readonly RouteModule[] = [
   webhooksDeliveries,
   playbooksList,
   playbooksRun,
+  reportsHygiene,
   ownersOffboard,
   ownersReinstate,
   ownersOffboarded,
