@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { ClavisError } from '../errors/registry.ts';
-import { DecryptionError, ProviderUnavailableError, type KeyProvider } from '../ports/key-provider.ts';
-import type { KeyringRecord, Store, TotpEnrolmentRecord } from '../ports/store.ts';
-import { newDataKey, openWithKey, sealWithKey } from '../vault/envelope.ts';
+import type { Store, TotpEnrolmentRecord } from '../ports/store.ts';
+import { KeyringBox, type SealedValue } from '../vault/keyring-box.ts';
 import type { WrappedDataKeys } from '../vault/keyring-admin.ts';
 import type { Keyring } from '../vault/keyring.ts';
 
@@ -17,71 +14,29 @@ export function totpAad(purpose: 'secret' | 'data-key', workspaceId: string, use
   return Buffer.from(JSON.stringify([`clavis.mfa.totp-${purpose}.v1`, workspaceId, userId]), 'utf8');
 }
 
-export interface SealedTotpSecret {
-  ciphertext: Buffer;
-  wrappedKey: Buffer;
-  keyVersion: number;
-}
+export type SealedTotpSecret = SealedValue;
 
 /** Encrypts and decrypts TOTP secrets through the keyring; a sealed keyring answers SEALED. */
 export class TotpSecretBox {
-  readonly #store: Pick<Store, 'keyring'>;
-  readonly #keyring: Keyring;
-  readonly #random: (n: number) => Buffer;
+  readonly #box: KeyringBox;
 
-  constructor(store: Pick<Store, 'keyring'>, keyring: Keyring, random: (n: number) => Buffer = randomBytes) {
-    this.#store = store;
-    this.#keyring = keyring;
-    this.#random = random;
-  }
-
-  async #state(): Promise<KeyringRecord> {
-    this.#keyring.provider();
-    const state = await this.#store.keyring.get();
-    if (state === null) throw new ClavisError('SEALED', 'the keyring is not initialised (run `clavis init`)');
-    return state;
-  }
-
-  async #call<T>(fn: (p: KeyProvider) => Promise<T>): Promise<T> {
-    const provider = this.#keyring.provider();
-    try {
-      return await fn(provider);
-    } catch (err) {
-      if (err instanceof DecryptionError) throw new ClavisError('DECRYPTION_FAILED', 'a stored TOTP secret did not authenticate: it was altered, moved to another user, or wrapped by another key');
-      if (err instanceof ProviderUnavailableError) {
-        void this.#keyring.seal(`the key provider failed: ${err.message}`)?.close().catch(() => undefined);
-        throw new ClavisError('SEALED', `the key provider failed: ${err.message}`);
-      }
-      throw err;
-    }
+  constructor(store: Pick<Store, 'keyring'>, keyring: Keyring, random?: (n: number) => Buffer) {
+    this.#box = new KeyringBox(store, keyring, {
+      aad: totpAad,
+      what: 'TOTP secret',
+      retiredAdvice: 'use a recovery code, then enrol again',
+      ...(random !== undefined ? { random } : {}),
+    });
   }
 
   /** Seals `secret` under a fresh data key wrapped by the current root key version. */
-  async seal(workspaceId: string, userId: string, secret: Buffer): Promise<SealedTotpSecret> {
-    const state = await this.#state();
-    const dataKey = newDataKey(this.#random);
-    try {
-      const ciphertext = sealWithKey(dataKey, secret, totpAad('secret', workspaceId, userId), this.#random);
-      const wrappedKey = await this.#call((p) => p.wrap(dataKey, totpAad('data-key', workspaceId, userId), state.currentVersion));
-      return { ciphertext, wrappedKey, keyVersion: state.currentVersion };
-    } finally {
-      dataKey.fill(0);
-    }
+  seal(workspaceId: string, userId: string, secret: Buffer): Promise<SealedTotpSecret> {
+    return this.#box.seal(workspaceId, userId, secret);
   }
 
   /** The plaintext secret of an enrolment; the caller zeroes it after use. */
-  async open(e: TotpEnrolmentRecord): Promise<Buffer> {
-    const state = await this.#state();
-    if (e.keyVersion < state.minDecryptionVersion) throw new ClavisError('KEY_VERSION_RETIRED', `the TOTP secret is wrapped by master key version ${e.keyVersion}, below the minimum decryption version ${state.minDecryptionVersion}: use a recovery code, then enrol again`);
-    const dataKey = await this.#call((p) => p.unwrap(e.wrappedKey, totpAad('data-key', e.workspaceId, e.userId), e.keyVersion));
-    try {
-      return openWithKey(dataKey, e.ciphertext, totpAad('secret', e.workspaceId, e.userId));
-    } catch (err) {
-      if (err instanceof DecryptionError) throw new ClavisError('DECRYPTION_FAILED', 'a stored TOTP secret did not authenticate: it was altered, moved to another user, or wrapped by another key');
-      throw err;
-    } finally {
-      dataKey.fill(0);
-    }
+  open(e: TotpEnrolmentRecord): Promise<Buffer> {
+    return this.#box.open(e.workspaceId, e.userId, e);
   }
 }
 
