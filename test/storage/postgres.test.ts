@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMigrations } from '../../src/storage/shared/migrations.ts';
+import { loadMigrations } from '../../src/storage/common/migrations.ts';
 import { ClavisError } from '../../src/core/errors/registry.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.ts';

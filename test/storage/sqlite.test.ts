@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMigrations } from '../../src/storage/shared/migrations.ts';
+import { loadMigrations } from '../../src/storage/common/migrations.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import { migrateSqlite } from '../../src/storage/sqlite/sqlite-migrate.ts';
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';

@@ -18,11 +18,11 @@ import type {
   StoredAuditEvent,
   Workspace,
 } from '../../core/model.ts';
-import { createMutex } from '../shared/mutex.ts';
+import { createMutex } from '../common/mutex.ts';
 import { Journal, JournaledMap, JournaledSet } from './journal.ts';
-import { NO_ANNOUNCE, NO_WATCH } from '../shared/no-change-feed.ts';
-import { eventTimeMs, transactionEnded } from '../shared/records.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { NO_ANNOUNCE, NO_WATCH } from '../common/no-change-feed.ts';
+import { eventTimeMs, transactionEnded } from '../common/records.ts';
+import { clampLimit } from '../common/rows.ts';
 import { createVaultState, makeMemoryVaultRepos, type VaultState } from './vault-repos.ts';
 import { createMonitorState, makeMemoryMonitorRepos, type MonitorState } from './monitor-repos.ts';
 import { createWebhookState, makeMemoryWebhookRepos, type WebhookState } from './webhook-repos.ts';

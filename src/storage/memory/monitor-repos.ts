@@ -1,5 +1,5 @@
 import type { AlertRecord, AlertRepo, AlertSeverity, KeyLastUse, OffboardedOwner, OwnerRepo, UsageBucketRow, UsageRepo, UsageSeriesRow } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { clampLimit } from '../common/rows.ts';
 import { JournaledMap, type Journal } from './journal.ts';
 
 /** The monitor part of the memory store's state; journaled, so rollbacks undo it. */

@@ -1,5 +1,5 @@
 import type { PortfolioRecord, PortfolioRepo, PositionRecord, QuoteRecord, QuoteRepo, TradeRecord, WaitlistEntry, WaitlistRepo } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { clampLimit } from '../common/rows.ts';
 import { JournaledMap, type Journal } from './journal.ts';
 
 /** The paper-trading part of the memory store's state; journaled, so rollbacks undo it. */

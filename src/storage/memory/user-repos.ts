@@ -1,5 +1,5 @@
 import type { MfaRepo, TotpEnrolmentRecord, UserRecord, UserRepo, WorkspaceSettingsRecord, WorkspaceSettingsRepo } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { clampLimit } from '../common/rows.ts';
 import { JournaledMap, type Journal } from './journal.ts';
 
 /** The users and MFA part of the memory store's state; journaled, so rollbacks undo it. */

@@ -1,5 +1,5 @@
 import type { KeyringRecord, KeyringRepo, RootKeyRecord, SecretRecord, SecretRef, SecretsRepo, SecretVersionRecord } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { clampLimit } from '../common/rows.ts';
 import { JournaledMap, type Journal } from './journal.ts';
 
 /** The vault part of the memory store's state; journaled like the rest, so rollbacks undo it. */

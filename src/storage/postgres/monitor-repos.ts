@@ -1,6 +1,6 @@
 import type { QueryResultRow } from 'pg';
 import type { AlertRepo, OwnerRepo, UsageRepo } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { clampLimit } from '../common/rows.ts';
 import {
   alertFromRow,
   chunks,
@@ -15,7 +15,7 @@ import {
   type LastUseRow,
   type OffboardedRow,
   type UsageSeriesDbRow,
-} from '../shared/monitor-rows.ts';
+} from '../common/monitor-rows.ts';
 
 /** Runs one statement and returns its rows (the store's pooled or transaction runner). */
 type Run = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<R[]>;

@@ -1,6 +1,6 @@
 import type { QueryResultRow } from 'pg';
 import type { PortfolioRepo, QuoteRepo, WaitlistRepo } from '../../core/ports/store.ts';
-import { BEFORE_ALL_IDS, clampLimit } from '../shared/rows.ts';
+import { BEFORE_ALL_IDS, clampLimit } from '../common/rows.ts';
 import {
   QUOTE_COLUMNS,
   TRADE_COLUMNS,
@@ -16,7 +16,7 @@ import {
   type QuoteRow,
   type TradeRow,
   type WaitlistRow,
-} from '../shared/paper-rows.ts';
+} from '../common/paper-rows.ts';
 
 /** Runs one statement and returns its rows (the store's pooled or transaction runner). */
 type Run = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<R[]>;

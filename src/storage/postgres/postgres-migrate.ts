@@ -1,6 +1,6 @@
 import { escapeIdentifier } from 'pg';
 import type { PoolClient } from 'pg';
-import { loadMigrations } from '../shared/migrations.ts';
+import { loadMigrations } from '../common/migrations.ts';
 
 const MIGRATIONS_DIR = new URL('../migrations/postgres/', import.meta.url);
 

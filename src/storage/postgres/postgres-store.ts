@@ -3,7 +3,7 @@ import type { PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import type { AuditFilter, AuditRepo, ChangeRepo, KeyFilter, KeyRepo, Repos, Store, TokenRepo, WorkspaceRepo } from '../../core/ports/store.ts';
 import { changeChannel, encodeChange, watchPostgresChanges } from './postgres-change-feed.ts';
 import type { ApiKeyPatch } from '../../core/model.ts';
-import { eventTimeMs, transactionEnded } from '../shared/records.ts';
+import { eventTimeMs, transactionEnded } from '../common/records.ts';
 import {
   BEFORE_ALL_IDS,
   checkpointFromRow,
@@ -17,7 +17,7 @@ import {
   type KeyRow,
   type TokenRow,
   type WorkspaceRow,
-} from '../shared/rows.ts';
+} from '../common/rows.ts';
 import { mapPgError, storeUnavailable } from './postgres-errors.ts';
 import { migratePostgres } from './postgres-migrate.ts';
 import { makePostgresVaultRepos } from './vault-repos.ts';

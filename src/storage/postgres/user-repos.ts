@@ -1,6 +1,6 @@
 import type { QueryResultRow } from 'pg';
 import type { MfaRepo, UserRepo, WorkspaceSettingsRepo } from '../../core/ports/store.ts';
-import { BEFORE_ALL_IDS, clampLimit } from '../shared/rows.ts';
+import { BEFORE_ALL_IDS, clampLimit } from '../common/rows.ts';
 import {
   TOTP_COLUMNS,
   USER_COLUMNS,
@@ -12,7 +12,7 @@ import {
   type TotpRow,
   type UserRow,
   type WorkspaceSettingsRow,
-} from '../shared/user-rows.ts';
+} from '../common/user-rows.ts';
 
 /** Runs one statement and returns its rows (the store's pooled or transaction runner). */
 type Run = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<R[]>;

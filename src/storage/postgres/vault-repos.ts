@@ -1,6 +1,6 @@
 import type { QueryResultRow } from 'pg';
 import type { KeyringRepo, SecretRef, SecretsRepo } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { clampLimit } from '../common/rows.ts';
 import {
   keyringFromRow,
   rootKeyFromRow,
@@ -12,7 +12,7 @@ import {
   type SecretRow,
   type SecretSummaryRow,
   type SecretVersionRow,
-} from '../shared/vault-rows.ts';
+} from '../common/vault-rows.ts';
 
 /** Runs one statement and returns its rows (the store's pooled or transaction runner). */
 type Run = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<R[]>;

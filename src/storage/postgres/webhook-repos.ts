@@ -1,7 +1,7 @@
 import type { QueryResultRow } from 'pg';
 import type { WebhookRepo } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
-import { webhookDeliveryFromRow, webhookEndpointFromRow, type WebhookDeliveryRow, type WebhookEndpointRow } from '../shared/webhook-rows.ts';
+import { clampLimit } from '../common/rows.ts';
+import { webhookDeliveryFromRow, webhookEndpointFromRow, type WebhookDeliveryRow, type WebhookEndpointRow } from '../common/webhook-rows.ts';
 
 /** Runs one statement and returns its rows (the store's pooled or transaction runner). */
 type Run = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<R[]>;

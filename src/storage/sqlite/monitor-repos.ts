@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { AlertRepo, OwnerRepo, UsageRepo } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { clampLimit } from '../common/rows.ts';
 import {
   alertFromRow,
   lastUseFromRow,
@@ -14,7 +14,7 @@ import {
   type LastUseRow,
   type OffboardedRow,
   type UsageSeriesDbRow,
-} from '../shared/monitor-rows.ts';
+} from '../common/monitor-rows.ts';
 
 type Params = Record<string, string | number | null>;
 type Exec = <T>(op: () => T) => Promise<T>;

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { loadMigrations } from '../shared/migrations.ts';
+import { loadMigrations } from '../common/migrations.ts';
 
 const MIGRATIONS_DIR = new URL('../migrations/sqlite/', import.meta.url);
 

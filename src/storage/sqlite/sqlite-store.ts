@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { AuditFilter, AuditRepo, KeyFilter, KeyRepo, Repos, Store, TokenRepo, WorkspaceRepo } from '../../core/ports/store.ts';
 import type { ApiKeyPatch } from '../../core/model.ts';
-import { createMutex } from '../shared/mutex.ts';
-import { NO_ANNOUNCE, NO_WATCH } from '../shared/no-change-feed.ts';
-import { eventTimeMs, transactionEnded } from '../shared/records.ts';
+import { createMutex } from '../common/mutex.ts';
+import { NO_ANNOUNCE, NO_WATCH } from '../common/no-change-feed.ts';
+import { eventTimeMs, transactionEnded } from '../common/records.ts';
 import {
   BEFORE_ALL_IDS,
   checkpointFromRow,
@@ -18,7 +18,7 @@ import {
   type KeyRow,
   type TokenRow,
   type WorkspaceRow,
-} from '../shared/rows.ts';
+} from '../common/rows.ts';
 import { migrateSqlite } from './sqlite-migrate.ts';
 import { makeSqliteVaultRepos, prepareVaultStatements, type VaultStatements } from './vault-repos.ts';
 import { makeSqliteMonitorRepos, prepareMonitorStatements, type MonitorStatements } from './monitor-repos.ts';

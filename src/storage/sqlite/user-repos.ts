@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MfaRepo, UserRepo, WorkspaceSettingsRepo } from '../../core/ports/store.ts';
-import { BEFORE_ALL_IDS, clampLimit } from '../shared/rows.ts';
+import { BEFORE_ALL_IDS, clampLimit } from '../common/rows.ts';
 import {
   TOTP_COLUMNS,
   USER_COLUMNS,
@@ -12,7 +12,7 @@ import {
   type TotpRow,
   type UserRow,
   type WorkspaceSettingsRow,
-} from '../shared/user-rows.ts';
+} from '../common/user-rows.ts';
 
 type Exec = <T>(op: () => T) => Promise<T>;
 type Value = string | number | Buffer | null;

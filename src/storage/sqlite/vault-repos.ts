@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { KeyringRepo, SecretRef, SecretsRepo } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
+import { clampLimit } from '../common/rows.ts';
 import {
   keyringFromRow,
   rootKeyFromRow,
@@ -12,7 +12,7 @@ import {
   type SecretRow,
   type SecretSummaryRow,
   type SecretVersionRow,
-} from '../shared/vault-rows.ts';
+} from '../common/vault-rows.ts';
 
 type Params = Record<string, string | number | Buffer | null>;
 type Exec = <T>(op: () => T) => Promise<T>;

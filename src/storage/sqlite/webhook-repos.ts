@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { WebhookRepo } from '../../core/ports/store.ts';
-import { clampLimit } from '../shared/rows.ts';
-import { webhookDeliveryFromRow, webhookEndpointFromRow, type WebhookDeliveryRow, type WebhookEndpointRow } from '../shared/webhook-rows.ts';
+import { clampLimit } from '../common/rows.ts';
+import { webhookDeliveryFromRow, webhookEndpointFromRow, type WebhookDeliveryRow, type WebhookEndpointRow } from '../common/webhook-rows.ts';
 
 type Params = Record<string, string | number | Buffer | null>;
 type Exec = <T>(op: () => T) => Promise<T>;
