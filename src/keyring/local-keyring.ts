@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, scrypt, sign, verify, type KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { DecryptionError, type KeyProvider } from '../core/ports/key-provider.ts';
-import type { CheckpointSigner } from '../core/ports/signer.ts';
+import { type CheckpointSigner, noCheckpointSigner } from '../core/ports/signer.ts';
 import type { KeyringRecord, KeyringRepo, Store } from '../core/ports/store.ts';
 import { openWithKey, sealWithKey } from '../core/vault/envelope.ts';
 
@@ -158,15 +158,7 @@ export async function openLocalKeyring(opts: { store: Store; sealing: LocalSeali
     }
     signer = { keyName: 'clavis-audit', publicKeyRaw: rawPublicKey(privateKey), sign: async (m) => sign(null, m, privateKey) };
   } else {
-    signer = {
-      keyName: 'clavis-audit',
-      get publicKeyRaw(): Buffer {
-        throw new Error('this keyring holds no audit signing key (a legacy PEM file signs)');
-      },
-      sign: async () => {
-        throw new Error('this keyring holds no audit signing key (a legacy PEM file signs)');
-      },
-    };
+    signer = noCheckpointSigner('this keyring');
   }
 
   const provider: KeyProvider = {

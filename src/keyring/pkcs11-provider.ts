@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import type { GcmParams, Handle, Mechanism, Template } from 'pkcs11js';
 import { DecryptionError, ProviderUnavailableError, type KeyProvider } from '../core/ports/key-provider.ts';
-import type { CheckpointSigner } from '../core/ports/signer.ts';
+import { type CheckpointSigner, noCheckpointSigner } from '../core/ports/signer.ts';
 
 // pkcs11js has no names for the PKCS#11 3.0 Edwards-curve constants.
 const CKK_EC_EDWARDS = 0x40;
@@ -168,15 +168,7 @@ export async function openPkcs11Provider(opts: Pkcs11Options): Promise<KeyProvid
       throw err;
     };
 
-    let signer: CheckpointSigner = {
-      keyName: 'clavis-audit',
-      get publicKeyRaw(): Buffer {
-        throw new Error('the token holds no audit signing key (a legacy PEM file signs)');
-      },
-      sign: async () => {
-        throw new Error('the token holds no audit signing key (a legacy PEM file signs)');
-      },
-    };
+    let signer: CheckpointSigner = noCheckpointSigner('the token');
     if (opts.withSigningKey) {
       const auditLabel = `${opts.keyLabel}-audit`;
       let priv = find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_LABEL, value: auditLabel }], 1)[0];

@@ -1,6 +1,6 @@
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { DecryptionError, ProviderUnavailableError, type KeyProvider } from '../core/ports/key-provider.ts';
-import type { CheckpointSigner } from '../core/ports/signer.ts';
+import { type CheckpointSigner, noCheckpointSigner } from '../core/ports/signer.ts';
 
 export interface VaultTransitOptions {
   /** Vault address, e.g. https://vault.internal:8200. */
@@ -84,15 +84,7 @@ export async function openVaultTransitProvider(opts: VaultTransitOptions): Promi
     return key;
   };
 
-  let signer: CheckpointSigner = {
-    keyName: 'clavis-audit',
-    get publicKeyRaw(): Buffer {
-      throw new Error('Vault holds no audit signing key here (a legacy PEM file signs)');
-    },
-    sign: async () => {
-      throw new Error('Vault holds no audit signing key here (a legacy PEM file signs)');
-    },
-  };
+  let signer: CheckpointSigner = noCheckpointSigner('Vault');
   if (opts.withSigningKey) {
     const key = (await readKey(opts.signingKeyName)) ?? (await createKey(opts.signingKeyName, 'ed25519'));
     if (key.type !== 'ed25519') throw new Error(`Vault transit key ${opts.signingKeyName} is ${key.type}, not ed25519`);

@@ -9,3 +9,22 @@ export interface CheckpointSigner {
   readonly publicKeyRaw: Buffer;
   sign(message: Buffer): Promise<Buffer>;
 }
+
+/**
+ * The signer of a provider that holds no audit signing key (the data folder's legacy PEM file
+ * signs instead): any use says so.
+ *
+ * @example let signer = noCheckpointSigner('the token')
+ */
+export function noCheckpointSigner(holder: string): CheckpointSigner {
+  const refuse = (): never => {
+    throw new Error(`${holder} holds no audit signing key (a legacy PEM file signs)`);
+  };
+  return {
+    keyName: 'clavis-audit',
+    get publicKeyRaw(): Buffer {
+      return refuse();
+    },
+    sign: async () => refuse(),
+  };
+}
