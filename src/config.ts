@@ -143,6 +143,9 @@ export const SETTINGS = {
   CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS: { description: 'How often this node sends due webhook deliveries (each leased in the database, so one node sends a given message). 0 turns delivery off on this node.', default: '5', schema: seconds.max(3600) },
   CLAVIS_WEBHOOK_MAX_ATTEMPTS: { description: 'Attempts per webhook delivery (backoff 5 s, 30 s, 2 min, 10 min, then 30 min) before it is marked failed in the delivery log.', default: '6', schema: count(1) },
   CLAVIS_USAGE_RETENTION_DAYS: { description: 'Per-minute usage buckets older than this are deleted (checked once a day at a flush); 0 keeps them forever.', default: '90', schema: seconds.max(3650) },
+  CLAVIS_REPORT_ROTATION_DAYS: { description: 'Hygiene report: keys older than this many days and not rotated are `rotation-overdue` (until keys carry their own rotation policy). `--rotation-days` / `rotationDays` override it per report.', default: '90', schema: seconds.min(1).max(3650) },
+  CLAVIS_REPORT_UNUSED_DAYS: { description: 'Hygiene report: keys not used for this many days (never used: since creation) are `unused`. `--unused-days` / `unusedDays` override it.', default: '90', schema: seconds.min(1).max(3650) },
+  CLAVIS_REPORT_OVER_PRIVILEGE_DAYS: { description: 'Hygiene report: active keys older than this many days holding a scope that no successful verification exercised in the last this-many days are `over-privileged`. Usage buckets kept for less time (CLAVIS_USAGE_RETENTION_DAYS) shorten what the report can see. `--over-privilege-days` / `overPrivilegeDays` override it.', default: '30', schema: seconds.min(1).max(3650) },
   CLAVIS_USAGE_MAX_PENDING_EVENTS: { description: 'Verifications queued for counting between drains at most; beyond it they are dropped and counted in `clavis_usage_dropped_total`.', default: '100000', schema: count(1000) },
   CLAVIS_DETECTORS_DISABLED: { description: `Comma-separated alert types whose detectors are off: ${ALERT_TYPES.join(', ')}.`, schema: z.string().transform((v, ctx) => {
     const types = v.split(',').map((e) => e.trim()).filter((e) => e !== '');
@@ -226,6 +229,8 @@ export interface Config {
   webhooks: { pollIntervalSeconds: number; maxAttempts: number };
   /** Playbook folder; undefined: the shipped playbooks. */
   playbooksDir: string | undefined;
+  /** Default periods of the hygiene report, in days (docs/guides/reports.md). */
+  reports: { rotationDays: number; unusedDays: number; overPrivilegeDays: number };
 }
 
 export class ConfigError extends Error {
@@ -315,6 +320,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : undefined,
     webhooks: { pollIntervalSeconds: r.CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS, maxAttempts: r.CLAVIS_WEBHOOK_MAX_ATTEMPTS },
     playbooksDir: r.CLAVIS_PLAYBOOKS_DIR,
+    reports: { rotationDays: r.CLAVIS_REPORT_ROTATION_DAYS, unusedDays: r.CLAVIS_REPORT_UNUSED_DAYS, overPrivilegeDays: r.CLAVIS_REPORT_OVER_PRIVILEGE_DAYS },
     monitor: {
       trustProxy: r.CLAVIS_TRUST_PROXY ?? [],
       geoip: r.CLAVIS_GEOIP,

@@ -76,6 +76,7 @@ export async function openServerState(config: Config, extra: Pick<ServiceOptions
     mfaIssuer: config.mfaIssuer,
     webhooks: { maxAttempts: config.webhooks.maxAttempts },
     playbooks: loadPlaybooks(config.playbooksDir ?? SHIPPED_PLAYBOOKS_DIR),
+    hygiene: config.reports,
     monitor: {
       ...(config.monitor.geoip ? { geo: loadGeoipLite() } : {}),
       thresholds: config.monitor.thresholds,

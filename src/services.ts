@@ -31,6 +31,7 @@ import { MfaService } from './core/mfa/mfa-service.ts';
 import { totpDataKeys } from './core/mfa/totp-secret-box.ts';
 import { UserService } from './core/users/user-service.ts';
 import { PlaybookEngine } from './playbooks/playbook-engine.ts';
+import { HYGIENE_DEFAULTS, type HygieneOptions } from './reports/hygiene-report.ts';
 import type { Playbook } from './playbooks/playbook.ts';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.ts';
 import { WebhookSecretBox, webhookDataKeys } from './webhooks/webhook-secret-box.ts';
@@ -82,6 +83,8 @@ export interface ServiceOptions {
   /** Loaded playbooks (src/playbooks); default none. The server loads CLAVIS_PLAYBOOKS_DIR. */
   playbooks?: readonly Playbook[];
   webhooks?: { nodeId?: string; maxAttempts?: number; backoffMs?: readonly number[]; timeoutMs?: number; fetch?: typeof fetch };
+  /** Default periods of the hygiene report (CLAVIS_REPORT_*_DAYS); default HYGIENE_DEFAULTS. */
+  hygiene?: Partial<Pick<HygieneOptions, 'rotationDays' | 'unusedDays' | 'overPrivilegeDays'>>;
 }
 
 /** The monitor part of the service options (src/config.ts `monitor`). */
@@ -140,6 +143,8 @@ export interface Services {
   webhookDispatcher: WebhookDispatcher;
   /** Declarative incident response: manual runs, alert-fired runs, the compromise hook. */
   playbooks: PlaybookEngine;
+  /** Default periods of the hygiene report and the usage retention it reads within. */
+  hygiene: HygieneOptions;
 }
 
 /**
@@ -218,5 +223,6 @@ export function createServices(opts: ServiceOptions): Services {
     webhooks: new WebhookService({ store: opts.store, audit, clock, ids, box: webhookBox }),
     webhookDispatcher,
     playbooks,
+    hygiene: { ...HYGIENE_DEFAULTS, ...opts.hygiene, usageRetentionDays: m.retentionDays ?? 90 },
   };
 }

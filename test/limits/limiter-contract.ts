@@ -328,6 +328,39 @@ export function runLimiterContract(name: string, open: () => Promise<OpenedLimit
       });
     });
 
+    describe('credit peek', () => {
+      it('reports what a request of cost 1 would meet, and takes nothing', async () => {
+        const key = freshKey();
+        const policy: CreditPolicy = { quota: 3, refill: 'daily' };
+        const evening = T0 + 23 * 3600 * S;
+        expect(await limiter.peekCredits(key, policy, evening)).toEqual({ allowed: true, quota: 3, remaining: 3, reset: 3600, retryAfter: 0 });
+        await limiter.consumeCredits(key, policy, 2, evening);
+        expect(await limiter.peekCredits(key, policy, evening)).toEqual({ allowed: true, quota: 3, remaining: 1, reset: 3600, retryAfter: 0 });
+        expect(await limiter.peekCredits(key, policy, evening)).toEqual({ allowed: true, quota: 3, remaining: 1, reset: 3600, retryAfter: 0 });
+        expect(await limiter.consumeCredits(key, policy, 1, evening)).toMatchObject({ allowed: true, remaining: 0 });
+        expect(await limiter.peekCredits(key, policy, evening)).toEqual({ allowed: false, quota: 3, remaining: 0, reset: 3600, retryAfter: 3600 });
+        const none = freshKey();
+        await limiter.consumeCredits(none, { quota: 2, refill: 'none' }, 2, T0);
+        expect(await limiter.peekCredits(none, { quota: 2, refill: 'none' }, T0 + 400 * 86_400 * S)).toEqual({ allowed: false, quota: 2, remaining: 0, reset: null, retryAfter: null });
+      });
+
+      it('writes nothing, not even the start of a new period, and follows a changed policy', async () => {
+        const key = freshKey();
+        const policy: CreditPolicy = { quota: 3, refill: 'daily' };
+        await limiter.consumeCredits(key, policy, 2, T0);
+        // The next day the balance reads full, but a node still in the old day finds its balance.
+        expect((await limiter.peekCredits(key, policy, T0 + 86_400 * S)).remaining).toBe(3);
+        expect(await limiter.consumeCredits(key, policy, 1, T0 + 1000)).toMatchObject({ allowed: true, remaining: 0 });
+        // A changed refill starts afresh, a lower quota keeps what was used, as consumeCredits reads them.
+        expect((await limiter.peekCredits(key, { quota: 3, refill: 'monthly' }, T0)).remaining).toBe(3);
+        expect((await limiter.peekCredits(key, { quota: 5, refill: 'daily' }, T0)).remaining).toBe(2);
+        // A key never charged reads full and stays unknown: reset() has nothing to forget.
+        const fresh = freshKey();
+        expect((await limiter.peekCredits(fresh, policy, T0)).remaining).toBe(3);
+        expect((await limiter.consumeCredits(fresh, policy, 3, T0)).allowed).toBe(true);
+      });
+    });
+
     describe('arguments', () => {
       it('rejects invalid limits, costs and times instead of guessing', async () => {
         const key = freshKey();
@@ -337,6 +370,8 @@ export function runLimiterContract(name: string, open: () => Promise<OpenedLimit
         await expect(limiter.consume(key, [bucket('a', 1, 1)], -1, T0)).rejects.toThrow(RangeError);
         await expect(limiter.consume(key, [bucket('a', 1, 1)], 1, Number.NaN)).rejects.toThrow(RangeError);
         await expect(limiter.consumeCredits(key, { quota: -1, refill: 'daily' }, 1, T0)).rejects.toThrow(RangeError);
+        await expect(limiter.peekCredits(key, { quota: -1, refill: 'daily' }, T0)).rejects.toThrow(RangeError);
+        await expect(limiter.peekCredits(key, { quota: 1, refill: 'daily' }, Number.NaN)).rejects.toThrow(RangeError);
         await expect(nonces.remember(key, '', 1000, T0)).rejects.toThrow(RangeError);
         await expect(nonces.remember(key, 'n'.repeat(257), 1000, T0)).rejects.toThrow(RangeError);
       });

@@ -88,6 +88,14 @@ export interface LimiterStore {
    * @example const c = await limiter.consumeCredits(key.id, key.credits, 1, clock.now()); if (!c.allowed) reply 429 QUOTA_EXCEEDED
    */
   consumeCredits(keyId: string, policy: CreditPolicy, cost: number, now: number): Promise<CreditDecision>;
+  /**
+   * The credit balance of a key, read only: what a request of cost 1 would meet now (`allowed`,
+   * `remaining`, `reset`, `retryAfter`), without taking anything or writing anything — not even
+   * the start of a new period. The scheduler reads it for `key.quota_low`.
+   *
+   * @example const c = await limiter.peekCredits(key.id, key.credits, clock.now()); if (c.remaining < c.quota / 10) notify()
+   */
+  peekCredits(keyId: string, policy: CreditPolicy, now: number): Promise<CreditDecision>;
   /** Forgets every counter and the credit balance of a key (it starts full again). */
   reset(keyId: string): Promise<void>;
   /** Releases what the limiter holds (its state, or the Redis connection it opened). */

@@ -225,6 +225,19 @@ export function createMemoryLimiter(): MemoryLimiter {
       return creditDecision(policy, allowed, current.used, cost, current.nextRefill, t);
     },
 
+    async peekCredits(keyId, policy, now) {
+      open();
+      assertValidCreditPolicy(policy);
+      assertNow(now);
+      const t = Math.floor(now);
+      const { start, nextRefill } = creditPeriod(policy.refill, t);
+      const prior = credits.get(keyId);
+      // The same reading of the stored balance as consumeCredits, but nothing is stored.
+      const current = prior !== undefined && prior.refill === policy.refill && prior.period >= start ? prior : { used: 0, nextRefill };
+      const allowed = current.used + 1 <= policy.quota;
+      return creditDecision(policy, allowed, current.used, 1, current.nextRefill, t);
+    },
+
     async reset(keyId) {
       open();
       keys.delete(keyId);

@@ -228,6 +228,19 @@ export function createRedisLimiter(opts: RedisLimiterOptions): LimiterStore {
       return creditDecision(policy, ok === 1, used, cost, refill === '' ? null : Number(refill), t);
     },
 
+    async peekCredits(keyId, policy, now) {
+      open();
+      assertValidCreditPolicy(policy);
+      assertNow(now);
+      const t = Math.floor(now);
+      const { start, nextRefill } = creditPeriod(policy.refill, t);
+      // A plain read (no script): the balance is read as CREDITS_LUA reads it, nothing is written.
+      const [kind, period, used, refill] = await redis.hmget(crKey(keyId), 'k', 'p', 'u', 'r');
+      const p = period === null ? Number.NaN : Number(period);
+      const current = kind !== policy.refill || Number.isNaN(p) || p < start ? { used: 0, nextRefill } : { used: Number(used ?? 0), nextRefill: refill === null || refill === '' ? null : Number(refill) };
+      return creditDecision(policy, current.used + 1 <= policy.quota, current.used, 1, current.nextRefill, t);
+    },
+
     async reset(keyId) {
       open();
       await redis.del(rlKey(keyId), crKey(keyId));
