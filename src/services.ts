@@ -29,6 +29,7 @@ import { WaitlistService } from './portfolio/waitlist-service.ts';
 import { BulkRevoker } from './core/keys/revoke-all.ts';
 import { MfaService } from './core/mfa/mfa-service.ts';
 import { totpDataKeys } from './core/mfa/totp-secret-box.ts';
+import { SigningSecretBox, hmacKeySource, signingSecretDataKeys } from './core/signing/signing-secret-box.ts';
 import { UserService } from './core/users/user-service.ts';
 import { PlaybookEngine } from './playbooks/playbook-engine.ts';
 import { HYGIENE_DEFAULTS, type HygieneOptions } from './reports/hygiene-report.ts';
@@ -157,8 +158,11 @@ export function createServices(opts: ServiceOptions): Services {
   const ids = opts.ids ?? createIdGenerator(() => clock.now());
   // Audited changes that are webhook events queue their deliveries in the same transaction.
   const audit = new AuditLog({ audit: opts.store.audit, signer: opts.signer, clock, ids, origin: opts.auditOrigin, onAppend: webhookOutbox({ clock, ids }) });
-  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache, nonces: opts.nonces ?? createMemoryNonceStore(), limiter: opts.limiter ?? createMemoryLimiter(), signatureWindowMs: opts.signatureWindowMs ?? 5000 });
-  const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h) });
+  const keyring = opts.keyring ?? new Keyring(clock, 'no key provider is configured');
+  // HMAC signing secrets of keys: sealed under the keyring, unsealed once per verify cache entry.
+  const signingSecrets = new SigningSecretBox(opts.store, keyring);
+  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache, nonces: opts.nonces ?? createMemoryNonceStore(), limiter: opts.limiter ?? createMemoryLimiter(), signatureWindowMs: opts.signatureWindowMs ?? 5000, hmacKeys: hmacKeySource(opts.store, signingSecrets) });
+  const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h), signingSecrets });
   const tokens = new TokenService({ store: opts.store, audit, clock, ids, prefix: opts.policy.prefix, cacheTtlMs: opts.cache.ttlMs });
   const workspaces = new WorkspaceService({ store: opts.store, audit, tokens, clock, ids });
   const playbooks = new PlaybookEngine({ store: opts.store, audit, keys, clock, ids, playbooks: opts.playbooks ?? [], ...(opts.monitor?.onError !== undefined ? { onError: opts.monitor.onError } : {}) });
@@ -175,9 +179,8 @@ export function createServices(opts: ServiceOptions): Services {
       tokens.setCaching(true);
     },
   };
-  const keyring = opts.keyring ?? new Keyring(clock, 'no key provider is configured');
   const secrets = new SecretsService({ store: opts.store, keyring, audit, clock, maxVersions: opts.secretsMaxVersions ?? 10 });
-  const keyringAdmin = new KeyringAdmin({ store: opts.store, keyring, audit, clock, extraDataKeys: [totpDataKeys(opts.store), webhookDataKeys(opts.store)] });
+  const keyringAdmin = new KeyringAdmin({ store: opts.store, keyring, audit, clock, extraDataKeys: [totpDataKeys(opts.store), webhookDataKeys(opts.store), signingSecretDataKeys(opts.store)] });
   const users = new UserService({ store: opts.store, audit, clock, ids, onTokenRevoked: (h) => tokens.invalidate(h) });
   const mfa = new MfaService({ store: opts.store, keyring, audit, clock, ids, issuer: opts.mfaIssuer ?? 'Clavis' });
   const bulkRevoke = new BulkRevoker({ store: opts.store, audit, clock, onKeyChanged: (h) => verifier.invalidate(h) });

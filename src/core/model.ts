@@ -3,11 +3,21 @@ import type { Environment } from './keys/key-format.ts';
 
 export type KeyStatus = 'active' | 'suspended' | 'revoked';
 
-/** A key's request-signing requirement: only the consumer's public key is ever stored. */
-export interface KeySigning {
+/**
+ * A key's request-signing requirement. Ed25519: only the consumer's public key is stored.
+ * HMAC-SHA256: the shared secret is never part of the record; it is sealed under the keyring in
+ * its own table (`SigningSecretRepo`), so nothing that copies a record can carry it.
+ */
+export type KeySigning = Ed25519Signing | HmacSigning;
+
+export interface Ed25519Signing {
   scheme: 'ed25519';
   /** Raw 32-byte Ed25519 public key, base64. */
   publicKey: string;
+}
+
+export interface HmacSigning {
+  scheme: 'hmac-sha256';
 }
 
 /** Edge policy carried by a key, enforced by the verify pipeline after the scope check. */

@@ -28,7 +28,7 @@ export const KeyView = Type.Object(
     revokedAt: NullableTimestamp,
     revokeReason: Type.Union([Type.String(), Type.Null()]),
     suspendedAt: NullableTimestamp,
-    signing: Type.Union([Type.Object({ scheme: Type.Literal('ed25519'), publicKey: Type.String() }), Type.Null()], { description: 'Signed-request requirement, or null' }),
+    signing: Type.Union([Type.Object({ scheme: Type.Literal('ed25519'), publicKey: Type.String() }), Type.Object({ scheme: Type.Literal('hmac-sha256') }), Type.Null()], { description: 'Signed-request requirement, or null. An HMAC secret is never shown here (only once, when issued).' }),
     rateLimits: Type.Array(Type.Object({ name: Type.String(), algorithm: Type.Union([Type.Literal('sliding-window'), Type.Literal('token-bucket')]), limit: Type.Integer(), windowSeconds: Type.Integer() })),
     credits: Type.Union([Type.Object({ quota: Type.Integer(), refill: Type.Union([Type.Literal('daily'), Type.Literal('monthly'), Type.Literal('none')]) }), Type.Null()]),
     lastUsedAt: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'Time of the latest verification of this key (written every CLAVIS_USAGE_FLUSH_INTERVAL_SECONDS); null: never used. Present on GET /v1/keys and GET /v1/keys/{id}.' })),

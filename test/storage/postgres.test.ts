@@ -130,6 +130,7 @@ describe.skipIf(!canConnect)('postgres', () => {
         'audit_events',
         'audit_heads',
         'key_last_use',
+        'key_signing_secrets',
         'mfa_recovery_codes',
         'mfa_totp',
         'offboarded_owners',

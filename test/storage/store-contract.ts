@@ -5,6 +5,7 @@ import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, AuditEvent, Works
 import type { QuoteRecord, SecretVersionRecord, TradeRecord } from '../../src/core/ports/store.ts';
 import type { AlertFilter, AlertRecord, UsageBucketRow, WebhookDeliveryRecord, WebhookEndpointRecord } from '../../src/core/ports/store.ts';
 import { runUsersContract } from './users-contract.ts';
+import { runSigningSecretsContract } from './signing-secrets-contract.ts';
 
 export interface OpenedStore {
   store: Store;
@@ -1172,6 +1173,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     });
 
     describe('users, MFA and workspace settings', () => runUsersContract(() => store, WS, OTHER));
+    describe('key signing secrets', () => runSigningSecretsContract(() => store, WS, OTHER, apiKey));
   });
 }
 

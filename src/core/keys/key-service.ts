@@ -4,6 +4,7 @@ import { ClavisError, type FieldError } from '../errors/registry.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { ApiKeyPatch, ApiKeyRecord, AuditActor, KeySigning, KeyStatus } from '../model.ts';
 import { ed25519FromBase64 } from '../signing/request-signature.ts';
+import type { IssuedSigningSecret, SigningSecretBox } from '../signing/signing-secret-box.ts';
 import { validateCreditPolicy, validateRateLimits, type CreditPolicy, type RateLimit } from '../limits/limit-policy.ts';
 import type { KeyFilter, Repos, Store } from '../ports/store.ts';
 import { displayStart, generateCredential, hashCredential, type Environment } from './key-format.ts';
@@ -21,11 +22,18 @@ export interface CreateKeyInput {
   ipAllowlist?: string[];
   metadata?: Record<string, unknown>;
   ownerId?: string;
-  /** Require requests signed with the consumer's Ed25519 key (public key only). */
-  signing?: KeySigning | null;
+  /** Require signed requests: Ed25519 (the consumer's public key) or HMAC-SHA256 (a secret issued here). */
+  signing?: SigningInput | null;
   rateLimits?: RateLimit[];
   credits?: CreditPolicy | null;
 }
+
+/**
+ * A signing requirement as asked for. Without a scheme it is Ed25519 (the only scheme before
+ * HMAC existed, so older clients keep working). `hmac-sha256` carries nothing: Clavis generates
+ * the secret.
+ */
+export type SigningInput = { scheme?: 'ed25519'; publicKey: string } | { scheme: 'hmac-sha256' };
 
 export interface UpdateKeyInput {
   name?: string;
@@ -34,8 +42,8 @@ export interface UpdateKeyInput {
   metadata?: Record<string, unknown>;
   /** Epoch ms. */
   expiresAt?: number;
-  /** null removes the signing requirement. */
-  signing?: KeySigning | null;
+  /** null removes the signing requirement; `hmac-sha256` issues a new secret (the old one stops at once). */
+  signing?: SigningInput | null;
   /** Replaces the key's limits ([] removes them). */
   rateLimits?: RateLimit[];
   /** null removes the credit quota. */
@@ -46,6 +54,14 @@ export interface IssuedKey {
   record: ApiKeyRecord;
   /** The plaintext key: shown once, never stored. */
   secret: string;
+  /** The HMAC signing secret (base64 of 32 bytes) of an `hmac-sha256` key: shown once, stored only sealed. */
+  signingSecret?: string;
+}
+
+export interface UpdatedKey {
+  record: ApiKeyRecord;
+  /** Present when the update issued a new HMAC signing secret: shown once, stored only sealed. */
+  signingSecret?: string;
 }
 
 export interface RotatedKey extends IssuedKey {
@@ -66,6 +82,8 @@ export interface KeyServiceDeps {
   policy: KeyPolicy;
   /** Called after a change commits, with the hash of every key whose state changed. */
   onKeyChanged: (hash: string) => void;
+  /** Issues and seals HMAC signing secrets (a sealed keyring refuses `hmac-sha256` keys with SEALED). */
+  signingSecrets: Pick<SigningSecretBox, 'issue'>;
   random?: (n: number) => Buffer;
 }
 
@@ -84,6 +102,11 @@ function auditView(k: ApiKeyRecord): Record<string, unknown> {
     rateLimits: k.enforcement.rateLimits,
     credits: k.enforcement.credits,
   };
+}
+
+/** The `signingSecret` field of an answer: the secret's text when one was issued. */
+function shownOnce(issued: IssuedSigningSecret | undefined): { signingSecret?: string } {
+  return issued === undefined ? {} : { signingSecret: issued.text };
 }
 
 /**
@@ -118,12 +141,18 @@ export class KeyService {
     return [...new Set(out)];
   }
 
-  #checkSigning(signing: KeySigning | null | undefined, field: string): KeySigning | null {
+  #checkSigning(signing: SigningInput | null | undefined, field: string): KeySigning | null {
     if (signing === undefined || signing === null) return null;
+    if (signing.scheme === 'hmac-sha256') return { scheme: 'hmac-sha256' };
     if (ed25519FromBase64(signing.publicKey) === null) {
       throw new ClavisError('INVALID_PUBLIC_KEY', 'publicKey must be a base64 raw 32-byte Ed25519 public key', [{ field: `${field}/publicKey`, message: 'not an Ed25519 public key' }]);
     }
     return { scheme: 'ed25519', publicKey: signing.publicKey };
+  }
+
+  /** A new sealed secret when `signing` is HMAC; undefined otherwise. */
+  async #issueSigningSecret(workspaceId: string, keyId: string, signing: KeySigning | null, now: number): Promise<IssuedSigningSecret | undefined> {
+    return signing?.scheme === 'hmac-sha256' ? this.#d.signingSecrets.issue(workspaceId, keyId, now) : undefined;
   }
 
   #checkRateLimits(limits: RateLimit[]): RateLimit[] {
@@ -201,12 +230,15 @@ export class KeyService {
       suspendedAt: null,
       enforcement: { signing, rateLimits, credits },
     };
+    // Sealing calls the key provider: before the transaction, which must not wait on a network.
+    const signingSecret = await this.#issueSigningSecret(acting.workspaceId, record.id, signing, now);
     await this.#d.store.transact(async (tx) => {
       await tx.keys.insert(record);
+      if (signingSecret !== undefined) await tx.signingSecrets.put(signingSecret.record);
       await this.#d.audit.append(tx, { ...acting, action: 'key.created', target: { type: 'key', id: record.id }, data: auditView(record) });
     });
     this.#d.onKeyChanged(record.hash);
-    return { record, secret };
+    return { record, secret, ...shownOnce(signingSecret) };
   }
 
   async get(workspaceId: string, id: string): Promise<ApiKeyRecord> {
@@ -246,8 +278,11 @@ export class KeyService {
     if (key.expiresAt !== null && key.expiresAt <= now) throw new ClavisError('KEY_STATE_CONFLICT', `cannot ${operation} an expired key`);
   }
 
-  async update(acting: Acting, id: string, input: UpdateKeyInput): Promise<ApiKeyRecord> {
-    return this.#change(acting, id, 'key.updated', async (key, now) => {
+  async update(acting: Acting, id: string, input: UpdateKeyInput): Promise<UpdatedKey> {
+    const signing = input.signing === undefined ? undefined : this.#checkSigning(input.signing, '/body/signing');
+    // Sealed before the transaction (a provider call); dropped unused if the change is refused.
+    const issued = signing === undefined ? undefined : await this.#issueSigningSecret(acting.workspaceId, id, signing, this.#d.clock.now());
+    const record = await this.#change(acting, id, 'key.updated', async (key, now, tx) => {
       if (key.status === 'revoked') throw new ClavisError('KEY_STATE_CONFLICT', 'cannot change a revoked key');
       const patch: ApiKeyPatch = {};
       const changed: string[] = [];
@@ -259,9 +294,14 @@ export class KeyService {
         patch.expiresAt = this.#checkExpiry(key.environment, input.expiresAt, now, '/body/expiresAt');
         changed.push('expiresAt');
       }
-      if (input.signing !== undefined) {
-        patch.enforcement = { ...key.enforcement, signing: this.#checkSigning(input.signing, '/body/signing') };
+      if (signing !== undefined) {
+        patch.enforcement = { ...key.enforcement, signing };
         changed.push('signing');
+        // A new HMAC secret replaces the old at once; leaving HMAC erases the secret (crypto-shred).
+        if (issued !== undefined) {
+          await tx.signingSecrets.put(issued.record);
+          changed.push('signingSecret');
+        } else if (key.enforcement.signing?.scheme === 'hmac-sha256') await tx.signingSecrets.delete(acting.workspaceId, id);
       }
       if (input.rateLimits !== undefined) {
         patch.enforcement = { ...(patch.enforcement ?? key.enforcement), rateLimits: this.#checkRateLimits(input.rateLimits) };
@@ -274,6 +314,7 @@ export class KeyService {
       this.#checkHighRisk(patch.scopes ?? key.scopes, patch.ipAllowlist ?? key.ipAllowlist, (patch.enforcement ?? key.enforcement).signing);
       return { patch, data: { changed } };
     });
+    return { record, ...shownOnce(issued) };
   }
 
   async suspend(acting: Acting, id: string, reason?: string): Promise<ApiKeyRecord> {
@@ -304,15 +345,21 @@ export class KeyService {
   async rotate(acting: Acting, id: string, gracePeriodSeconds?: number): Promise<RotatedKey> {
     const graceMs = gracePeriodSeconds === undefined ? this.#d.policy.defaultGraceMs : gracePeriodSeconds * 1000;
     let issued: IssuedKey | undefined;
+    // The successor of an HMAC key gets its own secret, sealed for its id before the transaction.
+    const successorId = this.#d.ids('key');
+    const current = await this.#d.store.keys.findById(acting.workspaceId, id);
+    const signingSecret = current === null ? undefined : await this.#issueSigningSecret(acting.workspaceId, successorId, current.enforcement.signing, this.#d.clock.now());
     const previous = await this.#change(acting, id, 'key.rotated', async (key, now, tx) => {
       this.#requireStatus(key, now, ['active', 'suspended'], 'rotate');
       if (key.replacedById !== null) throw new ClavisError('KEY_STATE_CONFLICT', `the key was already rotated to ${key.replacedById}`);
+      const hmac = key.enforcement.signing?.scheme === 'hmac-sha256';
+      if (hmac && signingSecret === undefined) throw new ClavisError('KEY_STATE_CONFLICT', "the key's signing requirement changed during the rotation; rotate again");
       const max = this.#d.policy.maxTtlMs[key.environment];
       const lifetime = key.expiresAt === null ? max : Math.min(key.expiresAt - key.createdAt, max ?? Number.POSITIVE_INFINITY);
       const secret = generateCredential(this.#d.policy.prefix, key.environment, this.#d.random);
       const successor: ApiKeyRecord = {
         ...key,
-        id: this.#d.ids('key'),
+        id: successorId,
         start: displayStart(secret),
         hash: hashCredential(secret),
         status: 'active',
@@ -326,8 +373,9 @@ export class KeyService {
         revokeReason: null,
       };
       await tx.keys.insert(successor);
+      if (hmac && signingSecret !== undefined) await tx.signingSecrets.put(signingSecret.record);
       await this.#d.audit.append(tx, { ...acting, action: 'key.created', target: { type: 'key', id: successor.id }, data: { ...auditView(successor), replacesId: key.id } });
-      issued = { record: successor, secret };
+      issued = { record: successor, secret, ...(hmac ? shownOnce(signingSecret) : {}) };
       const graceEnd = now + graceMs;
       const expiresAt = key.expiresAt === null ? graceEnd : Math.min(key.expiresAt, graceEnd);
       return { patch: { replacedById: successor.id, expiresAt }, data: { successorId: successor.id, gracePeriodSeconds: graceMs / 1000 } };

@@ -6,7 +6,7 @@ import type { KeyRepo } from '../ports/store.ts';
 import { TtlCache } from '../cache/ttl-cache.ts';
 import { hashCredential, parseCredential, parseCredentialShape, type Environment } from './key-format.ts';
 import { compileAllowlist, type IpMatcher } from './ip-allowlist.ts';
-import { ed25519FromBase64, isWellFormedNonce, verifyEd25519Request, type SignedRequest } from '../signing/request-signature.ts';
+import { ed25519FromBase64, isWellFormedNonce, verifyEd25519Request, verifyHmacRequest, type SignedRequest } from '../signing/request-signature.ts';
 
 /** Verify outcomes, in pipeline order (DESIGN.md section 3). */
 export const VERIFY_CODES = [
@@ -53,10 +53,16 @@ export interface VerifyResult {
 
 /** What the cache holds per hash: the record with its allowlist and public key parsed once. */
 interface CachedKey {
-  record: ApiKeyRecord;
-  ip: IpMatcher;
-  scopes: ReadonlySet<string>;
-  publicKey: KeyObject | null;
+  readonly record: ApiKeyRecord;
+  readonly ip: IpMatcher;
+  readonly scopes: ReadonlySet<string>;
+  readonly publicKey: KeyObject | null;
+  /**
+   * The HMAC key of an `hmac-sha256` key: unsealed at its first signed request and then kept as
+   * long as this entry (at most the cache TTL, dropped at once when the key changes), so the
+   * key provider is called once per entry, not per request.
+   */
+  hmac: Promise<KeyObject | null> | undefined;
 }
 
 const UNKNOWN = Symbol('unknown');
@@ -77,6 +83,11 @@ export interface KeyVerifierDeps {
   limiter: LimiterStore;
   /** Accepted distance between a signed request's timestamp and now, either way. */
   signatureWindowMs: number;
+  /**
+   * The unsealed HMAC key of a key that requires `hmac-sha256` signatures (null: it has none
+   * stored). Rejects with SEALED while the keyring is sealed: such keys then fail closed.
+   */
+  hmacKeys: (key: ApiKeyRecord) => Promise<KeyObject | null>;
 }
 
 /**
@@ -92,6 +103,7 @@ export class KeyVerifier {
   readonly #nonces: NonceStore;
   readonly #limiter: LimiterStore;
   readonly #windowMs: number;
+  readonly #hmacKeys: (key: ApiKeyRecord) => Promise<KeyObject | null>;
   #caching = true;
   readonly #cache: TtlCache<string, CachedKey>;
   readonly #negative: TtlCache<string, typeof UNKNOWN>;
@@ -102,6 +114,7 @@ export class KeyVerifier {
     this.#nonces = deps.nonces;
     this.#limiter = deps.limiter;
     this.#windowMs = deps.signatureWindowMs;
+    this.#hmacKeys = deps.hmacKeys;
     const now = () => deps.clock.now();
     this.#cache = new TtlCache({ maxEntries: deps.cache.maxEntries, ttlMs: deps.cache.ttlMs, now });
     this.#negative = new TtlCache({ maxEntries: deps.cache.maxEntries, ttlMs: deps.cache.negativeTtlMs, now });
@@ -141,7 +154,8 @@ export class KeyVerifier {
       record,
       ip: compileAllowlist(record.ipAllowlist),
       scopes: new Set(record.scopes),
-      publicKey: signing === null ? null : ed25519FromBase64(signing.publicKey),
+      publicKey: signing?.scheme === 'ed25519' ? ed25519FromBase64(signing.publicKey) : null,
+      hmac: undefined,
     };
     if (this.#caching) this.#cache.set(hash, entry);
     return entry;
@@ -205,9 +219,25 @@ export class KeyVerifier {
     const now = this.#clock.now();
     if (!Number.isSafeInteger(signed.timestamp) || Math.abs(now - signed.timestamp) > this.#windowMs) return 'REPLAYED';
     if (!isWellFormedNonce(signed.nonce)) return 'SIGNATURE_INVALID';
-    if (entry.publicKey === null || !verifyEd25519Request(entry.publicKey, signed)) return 'SIGNATURE_INVALID';
+    if (entry.record.enforcement.signing?.scheme === 'hmac-sha256') {
+      const secret = await this.#hmacKey(entry);
+      if (secret === null || !verifyHmacRequest(secret, signed)) return 'SIGNATURE_INVALID';
+    } else if (entry.publicKey === null || !verifyEd25519Request(entry.publicKey, signed)) return 'SIGNATURE_INVALID';
     // A nonce must stay remembered for as long as its timestamp can still be accepted.
     const fresh = await this.#nonces.remember(entry.record.id, signed.nonce, 2 * this.#windowMs, now);
     return fresh ? null : 'REPLAYED';
+  }
+
+  /** The entry's HMAC key, unsealed once; concurrent first requests share the one unseal. */
+  #hmacKey(entry: CachedKey): Promise<KeyObject | null> {
+    const known = entry.hmac;
+    if (known !== undefined) return known;
+    const loading = this.#hmacKeys(entry.record);
+    entry.hmac = loading;
+    // A failed unseal (keyring sealed, provider down) is not remembered: the next request retries.
+    loading.catch(() => {
+      if (entry.hmac === loading) entry.hmac = undefined;
+    });
+    return loading;
   }
 }

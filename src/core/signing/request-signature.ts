@@ -1,4 +1,4 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { NONCE_PATTERN, canonicalRequest } from '@clavis/sdk/signing';
 
 /** What a signed request carries besides the key: enough to rebuild the canonical string. */
@@ -39,16 +39,44 @@ export function isWellFormedNonce(nonce: string): boolean {
   return NONCE_PATTERN.test(nonce);
 }
 
+/** The signature bytes of `req` when they are base64 of exactly `length` bytes, else null. */
+function signatureBytes(req: SignedRequest, length: number): Buffer | null {
+  // Base64 of n bytes is at most 4·⌈n/3⌉ characters (padded): anything longer is refused unread.
+  if (req.signature.length > 4 * Math.ceil(length / 3) || !BASE64.test(req.signature)) return null;
+  const sig = Buffer.from(req.signature, 'base64');
+  return sig.length === length ? sig : null;
+}
+
+function canonicalBytes(req: SignedRequest): Buffer {
+  return Buffer.from(canonicalRequest({ method: req.method, url: req.url, timestamp: req.timestamp, nonce: req.nonce, bodySha256: req.bodySha256 }), 'utf8');
+}
+
 /**
  * Checks an Ed25519 signature over the canonical string of `req`. Never throws.
+ *
+ * @example verifyEd25519Request(ed25519FromBase64(publicKey), { method: 'GET', url: '/v1/prices', timestamp, nonce, signature, bodySha256 })
  */
 export function verifyEd25519Request(publicKey: KeyObject, req: SignedRequest): boolean {
-  if (!BASE64.test(req.signature)) return false;
-  const sig = Buffer.from(req.signature, 'base64');
-  if (sig.length !== 64) return false;
-  const message = Buffer.from(canonicalRequest({ method: req.method, url: req.url, timestamp: req.timestamp, nonce: req.nonce, bodySha256: req.bodySha256 }), 'utf8');
+  const sig = signatureBytes(req, 64);
+  if (sig === null) return false;
   try {
-    return verify(null, message, publicKey, sig);
+    return verify(null, canonicalBytes(req), publicKey, sig);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks an HMAC-SHA256 signature over the canonical string of `req`, comparing the 32-byte MACs
+ * in constant time (only the length, which is public, decides early). Never throws.
+ *
+ * @example verifyHmacRequest(createSecretKey(secretBytes), { method: 'POST', url: '/v1/orders', timestamp, nonce, signature, bodySha256 })
+ */
+export function verifyHmacRequest(secret: KeyObject, req: SignedRequest): boolean {
+  const sig = signatureBytes(req, 32);
+  if (sig === null) return false;
+  try {
+    return timingSafeEqual(createHmac('sha256', secret).update(canonicalBytes(req)).digest(), sig);
   } catch {
     return false;
   }

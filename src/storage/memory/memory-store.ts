@@ -26,6 +26,7 @@ import { clampLimit } from '../common/rows.ts';
 import { createVaultState, makeMemoryVaultRepos, type VaultState } from './vault-repos.ts';
 import { createMonitorState, makeMemoryMonitorRepos, type MonitorState } from './monitor-repos.ts';
 import { createWebhookState, makeMemoryWebhookRepos, type WebhookState } from './webhook-repos.ts';
+import { createSigningSecretState, makeMemorySigningSecretRepos, type SigningSecretState } from './signing-secret-repos.ts';
 import { createPaperState, makeMemoryPaperRepos, type PaperState } from './paper-repos.ts';
 import { createUserState, makeMemoryUserRepos, type UserState } from './user-repos.ts';
 
@@ -52,6 +53,7 @@ interface State {
   paper: PaperState;
   user: UserState;
   webhook: WebhookState;
+  signing: SigningSecretState;
   journal: Journal;
 }
 
@@ -72,6 +74,7 @@ function emptyState(j: Journal): State {
     paper: createPaperState(j, (id) => workspaces.has(id)),
     user: createUserState(j, (id) => workspaces.has(id)),
     webhook: createWebhookState(j, (id) => workspaces.has(id)),
+    signing: createSigningSecretState(j),
     journal: j,
   };
 }
@@ -291,7 +294,7 @@ function makeRepos(exec: Exec): Repos {
       ),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))), ...makeMemoryUserRepos((op) => exec((s) => op(s.user))), ...makeMemoryWebhookRepos((op) => exec((s) => op(s.webhook))) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))), ...makeMemoryUserRepos((op) => exec((s) => op(s.user))), ...makeMemoryWebhookRepos((op) => exec((s) => op(s.webhook))), ...makeMemorySigningSecretRepos((op) => exec((s) => op(s.signing, s.keys))) };
 }
 
 /**

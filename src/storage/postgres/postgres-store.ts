@@ -23,6 +23,7 @@ import { migratePostgres } from './postgres-migrate.ts';
 import { makePostgresVaultRepos } from './vault-repos.ts';
 import { makePostgresMonitorRepos } from './monitor-repos.ts';
 import { makePostgresWebhookRepos } from './webhook-repos.ts';
+import { makePostgresSigningSecretRepos } from './signing-secret-repos.ts';
 import { makePostgresPaperRepos } from './paper-repos.ts';
 import { makePostgresUserRepos } from './user-repos.ts';
 
@@ -392,7 +393,7 @@ function makeRepos(run: Run, channel: string): Repos {
     },
   };
 
-  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run), ...makePostgresUserRepos(run), ...makePostgresWebhookRepos(run) };
+  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run), ...makePostgresUserRepos(run), ...makePostgresWebhookRepos(run), ...makePostgresSigningSecretRepos(run) };
 }
 
 /** A client whose connection failed must not go back to the pool; release(err) destroys it. */

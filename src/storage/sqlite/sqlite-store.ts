@@ -23,6 +23,7 @@ import { migrateSqlite } from './sqlite-migrate.ts';
 import { makeSqliteVaultRepos, prepareVaultStatements, type VaultStatements } from './vault-repos.ts';
 import { makeSqliteMonitorRepos, prepareMonitorStatements, type MonitorStatements } from './monitor-repos.ts';
 import { makeSqliteWebhookRepos, prepareWebhookStatements, type WebhookStatements } from './webhook-repos.ts';
+import { makeSqliteSigningSecretRepos, prepareSigningSecretStatements, type SigningSecretStatements } from './signing-secret-repos.ts';
 import { makeSqlitePaperRepos, preparePaperStatements, type PaperStatements } from './paper-repos.ts';
 import { makeSqliteUserRepos, prepareUserStatements, type UserStatements } from './user-repos.ts';
 
@@ -197,6 +198,7 @@ function makeRepos(
   ps: PaperStatements,
   us: UserStatements,
   whs: WebhookStatements,
+  sss: SigningSecretStatements,
   keyList: (sql: string) => Statement<[Params], KeyRow>,
   eventList: (sql: string) => Statement<[Params], EventRow>,
   exec: Exec,
@@ -411,7 +413,7 @@ function makeRepos(
     workspacesNeedingCheckpoint: () => exec(() => s.workspacesNeedingCheckpoint.all().map((r) => r.workspace_id)),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec), ...makeSqliteUserRepos(us, exec), ...makeSqliteWebhookRepos(whs, exec) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec), ...makeSqliteUserRepos(us, exec), ...makeSqliteWebhookRepos(whs, exec), ...makeSqliteSigningSecretRepos(sss, exec) };
 }
 
 /**
@@ -431,6 +433,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   let ps: PaperStatements;
   let us: UserStatements;
   let whs: WebhookStatements;
+  let sss: SigningSecretStatements;
   let keyList: (sql: string) => Statement<[Params], KeyRow>;
   let eventList: (sql: string) => Statement<[Params], EventRow>;
   try {
@@ -445,6 +448,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     ps = preparePaperStatements(db);
     us = prepareUserStatements(db);
     whs = prepareWebhookStatements(db);
+    sss = prepareSigningSecretStatements(db);
     keyList = statementCache<KeyRow>(db);
     eventList = statementCache<EventRow>(db);
   } catch (err) {
@@ -457,7 +461,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (!db.open) throw new Error('sqlite store is closed');
     return op();
   };
-  const direct = makeRepos(s, vs, ms, ps, us, whs, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
+  const direct = makeRepos(s, vs, ms, ps, us, whs, sss, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
 
   return {
     kind: 'sqlite',
@@ -466,7 +470,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       mutex.run(async () => {
         run(() => s.begin.run());
         let active = true;
-        const tx = makeRepos(s, vs, ms, ps, us, whs, keyList, eventList, async (op) => {
+        const tx = makeRepos(s, vs, ms, ps, us, whs, sss, keyList, eventList, async (op) => {
           if (!active) throw transactionEnded();
           return run(op);
         });

@@ -4,7 +4,7 @@ import { authOf } from '../../plugins/auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
 import { createIsCritical } from './keys-critical.ts';
-import { Credits, EnvironmentSchema, RateLimits, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, Signing, TtlSeconds } from './keys-schemas.ts';
+import { Credits, EnvironmentSchema, RateLimits, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, Signing, SigningSecret, TtlSeconds } from './keys-schemas.ts';
 
 const Body = Type.Object(
   {
@@ -23,7 +23,7 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 
-const Created = Type.Intersect([Type.Object({ key: Type.String({ description: 'The API key. Shown only in this answer: store it now.' }) }), Type.Ref('ApiKey')]);
+const Created = Type.Intersect([Type.Object({ key: Type.String({ description: 'The API key. Shown only in this answer: store it now.' }), signingSecret: Type.Optional(SigningSecret) }), Type.Ref('ApiKey')]);
 
 export const keysCreate: RouteModule = (app, s) => {
   app.post('/v1/keys', {
@@ -32,12 +32,12 @@ export const keysCreate: RouteModule = (app, s) => {
     handler: async (req, reply) => {
       const ctx = authOf(req);
       const b = req.body;
-      const { record, secret } = await s.keys.create(
+      const { record, secret, signingSecret } = await s.keys.create(
         { workspaceId: ctx.workspaceId, actor: { type: 'token', id: ctx.tokenId } },
         { ...b, expiresAt: b.expiresAt === undefined ? undefined : Date.parse(b.expiresAt) },
       );
       reply.header('Cache-Control', 'no-store');
-      return reply.status(201).send({ key: secret, ...keyView(record, s.clock.now()) });
+      return reply.status(201).send({ key: secret, ...(signingSecret !== undefined ? { signingSecret } : {}), ...keyView(record, s.clock.now()) });
     },
   });
 };

@@ -20,14 +20,22 @@ export const createIsCritical: Criticality = (request) => {
   return b.environment === 'live' && hasHighRiskScope(b.scopes ?? []);
 };
 
-/** PATCH /v1/keys/{id}: a high-risk scope the live key did not have. */
+/**
+ * PATCH /v1/keys/{id}: a high-risk scope the live key did not have, or a new signing credential
+ * (an HMAC secret handed out, an Ed25519 public key swapped in) for a live high-risk key — the
+ * signature is half of what a trade needs, so issuing it is issuing the key's power.
+ */
 export function updateIsCritical(s: Services): Criticality {
   return async (request, auth) => {
-    const scopes = bodyOf<{ scopes: string[] }>(request).scopes;
+    const body = bodyOf<{ scopes: string[]; signing: unknown }>(request);
+    const scopes = body.scopes;
+    const newSigner = body.signing !== undefined && body.signing !== null;
     const id = idParam(request);
-    if (scopes === undefined || id === null || !hasHighRiskScope(scopes)) return false;
+    if (id === null || (!newSigner && (scopes === undefined || !hasHighRiskScope(scopes)))) return false;
     const key = await s.store.keys.findById(auth.workspaceId, id);
-    return key !== null && key.environment === 'live' && hasHighRiskScope(scopes.filter((scope) => !key.scopes.includes(scope)));
+    if (key === null || key.environment !== 'live') return false;
+    if (newSigner && hasHighRiskScope(scopes ?? key.scopes)) return true;
+    return scopes !== undefined && hasHighRiskScope(scopes.filter((scope) => !key.scopes.includes(scope)));
   };
 }
 

@@ -5,6 +5,7 @@ import { emptyBodyAsObject } from '../../plugins/optional-body.ts';
 import { IdParam, errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
 import { rotateIsCritical } from './keys-critical.ts';
+import { SigningSecret } from './keys-schemas.ts';
 
 const Body = Type.Object(
   { gracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_592_000, description: 'How long the old key keeps working; 0 ends it now. Default from config (24 h).' })) },
@@ -22,7 +23,7 @@ export const keysRotate: RouteModule = (app, s) => {
       params: IdParam,
       body: Body,
       response: {
-        200: Type.Object({ key: Type.String({ description: 'The successor key, shown only here' }), successor: Type.Ref('ApiKey'), previous: Type.Ref('ApiKey') }),
+        200: Type.Object({ key: Type.String({ description: 'The successor key, shown only here' }), signingSecret: Type.Optional(SigningSecret), successor: Type.Ref('ApiKey'), previous: Type.Ref('ApiKey') }),
         ...errorResponses(404, 409),
       },
     },
@@ -31,7 +32,7 @@ export const keysRotate: RouteModule = (app, s) => {
       const r = await s.keys.rotate({ workspaceId: ctx.workspaceId, actor: { type: 'token', id: ctx.tokenId } }, req.params.id, req.body.gracePeriodSeconds);
       const now = s.clock.now();
       reply.header('Cache-Control', 'no-store');
-      return { key: r.secret, successor: keyView(r.record, now), previous: keyView(r.previous, now) };
+      return { key: r.secret, ...(r.signingSecret !== undefined ? { signingSecret: r.signingSecret } : {}), successor: keyView(r.record, now), previous: keyView(r.previous, now) };
     },
   });
 };

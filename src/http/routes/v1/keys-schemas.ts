@@ -10,13 +10,27 @@ export const ExpiresAt = Type.String({ format: 'date-time', description: 'When t
 export const TtlSeconds = Type.Integer({ minimum: 1, maximum: 315_360_000, description: 'Lifetime in seconds from now' });
 export const OwnerId = Type.String({ minLength: 1, maxLength: 200, description: 'Identity of the consumer who owns the key' });
 export const Reason = Type.String({ minLength: 1, maxLength: 500 });
-export const Signing = Type.Object(
-  {
-    scheme: Type.Literal('ed25519'),
-    publicKey: Type.String({ minLength: 40, maxLength: 64, description: "The consumer's raw 32-byte Ed25519 public key, base64. The private key never reaches Clavis." }),
-  },
-  { additionalProperties: false, description: 'Require requests signed by the consumer (X-Clavis-Timestamp, X-Clavis-Nonce, X-Clavis-Signature)' },
+export const Signing = Type.Union(
+  [
+    Type.Object(
+      {
+        scheme: Type.Optional(Type.Literal('ed25519', { description: 'Optional for compatibility: a signing requirement without a scheme is Ed25519' })),
+        publicKey: Type.String({ minLength: 40, maxLength: 64, description: "The consumer's raw 32-byte Ed25519 public key, base64. The private key never reaches Clavis." }),
+      },
+      { additionalProperties: false, title: 'Ed25519 signing', description: 'The consumer signs with its Ed25519 private key; Clavis holds only the public key (non-repudiation)' },
+    ),
+    Type.Object(
+      { scheme: Type.Literal('hmac-sha256') },
+      { additionalProperties: false, title: 'HMAC-SHA256 signing', description: 'Clavis generates a 32-byte secret, returns it once as `signingSecret` and stores it only encrypted under the keyring' },
+    ),
+  ],
+  { description: 'Require requests signed by the consumer (X-Clavis-Timestamp, X-Clavis-Nonce, X-Clavis-Signature)' },
 );
+
+/** The HMAC signing secret in a create, update or rotate answer: the only time it is shown. */
+export const SigningSecret = Type.String({
+  description: 'HMAC-SHA256 signing secret of the key (base64 of 32 bytes; the HMAC key is the decoded bytes). Shown only in this answer, present only when one was issued: store it now.',
+});
 export const RateLimits = Type.Array(
   Type.Object(
     {
