@@ -141,6 +141,7 @@ export const SETTINGS = {
   CLAVIS_USAGE_FLUSH_INTERVAL_SECONDS: { description: 'How often usage counts and last uses are written to the store (one transaction) and detector findings are stored as alerts; shut-down flushes once more. 0 turns the timer off.', default: '10', schema: seconds.max(3600) },
   CLAVIS_PLAYBOOKS_DIR: { description: 'Folder of playbook files (`*.json`, docs/guides/webhooks-and-playbooks.md) the server loads at start; a file that does not validate stops the start. Unset: the playbooks shipped in `playbooks/`.', schema: z.string().min(1).optional() },
   CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS: { description: 'How often this node sends due webhook deliveries (each leased in the database, so one node sends a given message). 0 turns delivery off on this node.', default: '5', schema: seconds.max(3600) },
+  CLAVIS_WEBHOOK_ALLOWED_NETWORKS: { description: 'Comma-separated addresses or CIDR ranges webhook endpoints may reach although they are internal (loopback, RFC 1918, fc00::/7, link-local, …), e.g. `10.20.0.0/16` for an on-premises receiver or `127.0.0.1,::1` for one on this host; plain `http` URLs are accepted only to these. Unset: webhooks go only to public addresses, over https. Checked at creation and on every delivery connection (docs/guides/webhooks-and-playbooks.md).', schema: cidrList.optional() },
   CLAVIS_WEBHOOK_MAX_ATTEMPTS: { description: 'Attempts per webhook delivery (backoff 5 s, 30 s, 2 min, 10 min, then 30 min) before it is marked failed in the delivery log.', default: '6', schema: count(1) },
   CLAVIS_USAGE_RETENTION_DAYS: { description: 'Per-minute usage buckets older than this are deleted (checked once a day at a flush); 0 keeps them forever.', default: '90', schema: seconds.max(3650) },
   CLAVIS_REPORT_ROTATION_DAYS: { description: 'Hygiene report: keys older than this many days and not rotated are `rotation-overdue` (until keys carry their own rotation policy). `--rotation-days` / `rotationDays` override it per report.', default: '90', schema: seconds.min(1).max(3650) },
@@ -226,7 +227,7 @@ export interface Config {
     thresholds: DetectorThresholds;
   };
   /** Webhook delivery (docs/guides/webhooks-and-playbooks.md). */
-  webhooks: { pollIntervalSeconds: number; maxAttempts: number };
+  webhooks: { pollIntervalSeconds: number; maxAttempts: number; allowedNetworks: string[] };
   /** Playbook folder; undefined: the shipped playbooks. */
   playbooksDir: string | undefined;
   /** Default periods of the hygiene report, in days (docs/guides/reports.md). */
@@ -318,7 +319,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       r.CLAVIS_GATEWAY_UPSTREAM !== undefined && r.CLAVIS_GATEWAY_ROUTES_FILE !== undefined
         ? { upstream: r.CLAVIS_GATEWAY_UPSTREAM, routesFile: resolve(r.CLAVIS_GATEWAY_ROUTES_FILE), port: r.CLAVIS_GATEWAY_PORT, trustProxy: r.CLAVIS_GATEWAY_TRUST_PROXY ?? [] }
         : undefined,
-    webhooks: { pollIntervalSeconds: r.CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS, maxAttempts: r.CLAVIS_WEBHOOK_MAX_ATTEMPTS },
+    webhooks: { pollIntervalSeconds: r.CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS, maxAttempts: r.CLAVIS_WEBHOOK_MAX_ATTEMPTS, allowedNetworks: r.CLAVIS_WEBHOOK_ALLOWED_NETWORKS ?? [] },
     playbooksDir: r.CLAVIS_PLAYBOOKS_DIR,
     reports: { rotationDays: r.CLAVIS_REPORT_ROTATION_DAYS, unusedDays: r.CLAVIS_REPORT_UNUSED_DAYS, overPrivilegeDays: r.CLAVIS_REPORT_OVER_PRIVILEGE_DAYS },
     monitor: {

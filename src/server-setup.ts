@@ -74,7 +74,7 @@ export async function openServerState(config: Config, extra: Pick<ServiceOptions
     keyring: keyring.keyring,
     secretsMaxVersions: config.secretsMaxVersions,
     mfaIssuer: config.mfaIssuer,
-    webhooks: { maxAttempts: config.webhooks.maxAttempts },
+    webhooks: { maxAttempts: config.webhooks.maxAttempts, allowedNetworks: config.webhooks.allowedNetworks },
     playbooks: loadPlaybooks(config.playbooksDir ?? SHIPPED_PLAYBOOKS_DIR),
     hygiene: config.reports,
     monitor: {

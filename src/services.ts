@@ -35,6 +35,7 @@ import { PlaybookEngine } from './playbooks/playbook-engine.ts';
 import { HYGIENE_DEFAULTS, type HygieneOptions } from './reports/hygiene-report.ts';
 import type { Playbook } from './playbooks/playbook.ts';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.ts';
+import { WebhookEgress, type ResolveHost } from './webhooks/webhook-egress.ts';
 import { WebhookSecretBox, webhookDataKeys } from './webhooks/webhook-secret-box.ts';
 import { WebhookService, webhookOutbox } from './webhooks/webhook-service.ts';
 
@@ -80,10 +81,13 @@ export interface ServiceOptions {
   dataApi?: Partial<DataApiSettings>;
   /** Issuer shown by authenticator apps for TOTP enrolments (CLAVIS_MFA_ISSUER); default `Clavis`. */
   mfaIssuer?: string;
-  /** Webhook delivery: node id of the leases (default random), attempts, backoff, timeout, fetch (tests). */
   /** Loaded playbooks (src/playbooks); default none. The server loads CLAVIS_PLAYBOOKS_DIR. */
   playbooks?: readonly Playbook[];
-  webhooks?: { nodeId?: string; maxAttempts?: number; backoffMs?: readonly number[]; timeoutMs?: number; fetch?: typeof fetch };
+  /**
+   * Webhook delivery: node id of the leases (default random), attempts, backoff, timeout, and the
+   * egress filter's allowed networks (default none: public https receivers only) and resolver (tests).
+   */
+  webhooks?: { nodeId?: string; maxAttempts?: number; backoffMs?: readonly number[]; timeoutMs?: number; allowedNetworks?: readonly string[]; resolve?: ResolveHost };
   /** Default periods of the hygiene report (CLAVIS_REPORT_*_DAYS); default HYGIENE_DEFAULTS. */
   hygiene?: Partial<Pick<HygieneOptions, 'rotationDays' | 'unusedDays' | 'overPrivilegeDays'>>;
 }
@@ -208,12 +212,14 @@ export function createServices(opts: ServiceOptions): Services {
   const marketData = opts.marketData ?? null;
   const webhookBox = new WebhookSecretBox(opts.store, keyring);
   const w = opts.webhooks ?? {};
+  // One egress filter: creation answers early, delivery checks every connection again.
+  const egress = new WebhookEgress({ allowedNetworks: w.allowedNetworks ?? [], ...(w.resolve !== undefined ? { resolve: w.resolve } : {}) });
   const webhookDispatcher = new WebhookDispatcher({
     store: opts.store, box: webhookBox, clock, nodeId: w.nodeId ?? `node-${randomBytes(6).toString('hex')}`,
     ...(w.maxAttempts !== undefined ? { maxAttempts: w.maxAttempts } : {}),
     ...(w.backoffMs !== undefined ? { backoffMs: w.backoffMs } : {}),
     ...(w.timeoutMs !== undefined ? { timeoutMs: w.timeoutMs } : {}),
-    ...(w.fetch !== undefined ? { fetch: w.fetch } : {}),
+    egress,
   });
   return {
     store: opts.store, clock, ids, audit, keys, verifier, tokens, workspaces, leaks, changeListener, keyring, keyringAdmin, secrets, unseal: opts.unseal ?? null,
@@ -223,7 +229,7 @@ export function createServices(opts: ServiceOptions): Services {
     dataApi,
     portfolios: new PortfolioService({ store: opts.store, audit, clock, ids, data: marketData, quoteTtlMs: dataApi.quoteTtlMs }),
     waitlist: new WaitlistService({ store: opts.store, clock, ids }),
-    webhooks: new WebhookService({ store: opts.store, audit, clock, ids, box: webhookBox }),
+    webhooks: new WebhookService({ store: opts.store, audit, clock, ids, box: webhookBox, egress }),
     webhookDispatcher,
     playbooks,
     hygiene: { ...HYGIENE_DEFAULTS, ...opts.hygiene, usageRetentionDays: m.retentionDays ?? 90 },

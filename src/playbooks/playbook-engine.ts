@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import { ClavisError } from '../core/errors/registry.ts';
 import type { IdGenerator } from '../core/ids.ts';
 import type { Acting, KeyService } from '../core/keys/key-service.ts';
-import type { AuditActor } from '../core/model.ts';
+import type { ApiKeyRecord, AuditActor } from '../core/model.ts';
 import type { AlertRecord, Store } from '../core/ports/store.ts';
 import type { CompromiseEvent, CompromisePlaybook } from '../scan/compromise-playbook.ts';
 import { needsKey, triggeredBy, type Playbook, type PlaybookStep } from './playbook.ts';
@@ -147,6 +147,17 @@ export class PlaybookEngine implements CompromisePlaybook {
     return run;
   }
 
+  /**
+   * The key as it is now, after a key operation failed with KEY_STATE_CONFLICT (any other error
+   * is rethrown). Two runs can act on one key at once — two alerts of one incident raised in the
+   * same drain, or on two nodes — and the one that loses the race finds the work done: the caller
+   * skips the step when the key already is where the step would take it.
+   */
+  async #afterConflict(err: unknown, workspaceId: string, keyId: string): Promise<ApiKeyRecord> {
+    if (!(err instanceof ClavisError) || err.code !== 'KEY_STATE_CONFLICT') throw err;
+    return this.#d.keys.get(workspaceId, keyId);
+  }
+
   async #audit(acting: Acting, action: string, data: Record<string, unknown>): Promise<void> {
     await this.#d.store.transact((tx) => this.#d.audit.append(tx, { ...acting, action, target: { type: 'playbook', id: String(data.runId) }, data }));
   }
@@ -192,20 +203,38 @@ export class PlaybookEngine implements CompromisePlaybook {
       case 'suspend-key': {
         const k = await this.#d.keys.get(ws, need());
         if (k.status !== 'active') return { detail: `key is already ${k.status}`, keyIds: [k.id], skipped: true };
-        await this.#d.keys.suspend(acting, k.id, step.reason);
+        try {
+          await this.#d.keys.suspend(acting, k.id, step.reason);
+        } catch (err) {
+          const now = await this.#afterConflict(err, ws, k.id);
+          if (now.status !== 'active') return { detail: `key is already ${now.status}`, keyIds: [k.id], skipped: true };
+          throw err;
+        }
         return { detail: `suspended ${k.id}`, keyIds: [k.id] };
       }
       case 'rotate-key': {
         const k = await this.#d.keys.get(ws, need());
         if (k.status === 'revoked') return { detail: 'key is revoked: nothing to rotate', keyIds: [k.id], skipped: true };
         if (k.replacedById !== null) return { detail: `key was already rotated to ${k.replacedById}`, keyIds: [k.id, k.replacedById], skipped: true };
-        const r = await this.#d.keys.rotate(acting, k.id, step.gracePeriodSeconds);
+        let r: Awaited<ReturnType<KeyService['rotate']>>;
+        try {
+          r = await this.#d.keys.rotate(acting, k.id, step.gracePeriodSeconds);
+        } catch (err) {
+          const now = await this.#afterConflict(err, ws, k.id);
+          if (now.replacedById !== null) return { detail: `key was already rotated to ${now.replacedById}`, keyIds: [k.id, now.replacedById], skipped: true };
+          throw err;
+        }
         return { detail: `rotated ${k.id} to ${r.record.id}`, keyIds: [k.id, r.record.id], ...(reveal ? { secret: r.secret } : {}) };
       }
       case 'revoke-key': {
         const k = await this.#d.keys.get(ws, need());
         if (k.status === 'revoked') return { detail: 'key is already revoked', keyIds: [k.id], skipped: true };
-        await this.#d.keys.revoke(acting, k.id, step.reason);
+        try {
+          await this.#d.keys.revoke(acting, k.id, step.reason);
+        } catch (err) {
+          if ((await this.#afterConflict(err, ws, k.id)).status === 'revoked') return { detail: 'key is already revoked', keyIds: [k.id], skipped: true };
+          throw err;
+        }
         return { detail: `revoked ${k.id}`, keyIds: [k.id] };
       }
       case 'revoke-owner-keys': {

@@ -1,6 +1,8 @@
+import { fetch as undiciFetch, type Agent } from 'undici';
 import type { Clock } from '../core/clock.ts';
 import type { Store, WebhookAttemptResult, WebhookDeliveryRecord } from '../core/ports/store.ts';
 import { signWebhook } from './standard-webhooks.ts';
+import { WebhookEgress } from './webhook-egress.ts';
 import type { WebhookSecretBox } from './webhook-secret-box.ts';
 
 /** Waits after the 1st, 2nd, … failed attempt; the last one repeats. */
@@ -19,7 +21,8 @@ export interface WebhookDispatcherDeps {
   timeoutMs?: number;
   /** Deliveries leased per run. Default 20. */
   batch?: number;
-  fetch?: typeof fetch;
+  /** Where deliveries may connect; default: no internal address, https only (no allowed networks). */
+  egress?: WebhookEgress;
 }
 
 /** The first 200 characters of an error, for the delivery log (never a header or body). */
@@ -32,7 +35,10 @@ function describe(err: unknown): string {
  * Sends due webhook deliveries: leases them in the store (so on several nodes one node sends a
  * given message), signs each in the Standard Webhooks format, POSTs it, and records the outcome —
  * delivered on a 2xx, else retried with backoff until `maxAttempts`, then failed. Redirects are
- * not followed. The server runs it on a timer (CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS).
+ * not followed. Every connection goes through the egress filter (resolve, check, connect to the
+ * checked address), so a receiver name rebound to an internal address is refused at delivery
+ * even though it passed at creation. The server runs it on a timer
+ * (CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS).
  *
  * @example await dispatcher.runOnce() // { attempted: 2, delivered: 1 }
  */
@@ -41,6 +47,7 @@ export class WebhookDispatcher {
   readonly #maxAttempts: number;
   readonly #backoff: readonly number[];
   readonly #timeoutMs: number;
+  readonly #agent: Agent;
   #running: Promise<{ attempted: number; delivered: number }> | null = null;
 
   constructor(deps: WebhookDispatcherDeps) {
@@ -48,6 +55,7 @@ export class WebhookDispatcher {
     this.#maxAttempts = deps.maxAttempts ?? 6;
     this.#backoff = deps.backoffMs ?? DEFAULT_WEBHOOK_BACKOFF_MS;
     this.#timeoutMs = deps.timeoutMs ?? 10_000;
+    this.#agent = (deps.egress ?? new WebhookEgress()).dispatcher(this.#timeoutMs);
     if (this.#maxAttempts < 1 || this.#backoff.length === 0) throw new RangeError('a webhook dispatcher needs at least one attempt and one backoff step');
   }
 
@@ -76,12 +84,13 @@ export class WebhookDispatcher {
       if (endpoint === null) throw new Error('the endpoint was deleted');
       const secret = await this.#d.box.open(endpoint);
       const headers = signWebhook(secret, d.id, this.#d.clock.now() / 1000, d.payload);
-      const res = await (this.#d.fetch ?? fetch)(endpoint.url, {
+      const res = await undiciFetch(endpoint.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'Clavis-Webhooks/1', ...headers },
         body: d.payload,
         redirect: 'manual',
         signal: AbortSignal.timeout(this.#timeoutMs),
+        dispatcher: this.#agent,
       });
       statusCode = res.status;
       await res.body?.cancel().catch(() => undefined);

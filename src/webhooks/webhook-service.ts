@@ -7,6 +7,7 @@ import type { AuditEvent } from '../core/model.ts';
 import type { Repos, Store, WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventType } from '../core/ports/store.ts';
 import { WEBHOOK_EVENT_TYPES } from '../core/ports/webhook-store.ts';
 import { newWebhookSecret } from './standard-webhooks.ts';
+import type { WebhookEgress } from './webhook-egress.ts';
 import type { WebhookSecretBox } from './webhook-secret-box.ts';
 
 /** Fields never copied from an audit event into a payload, whatever an event holds. */
@@ -68,25 +69,15 @@ export interface WebhookServiceDeps {
   clock: Clock;
   ids: IdGenerator;
   box: WebhookSecretBox;
+  /** Where endpoints may point (the SSRF guard); delivery checks again on every connection. */
+  egress: WebhookEgress;
   random?: (n: number) => Buffer;
-}
-
-/** Checks a receiver URL: http(s), no user or password (they would be stored in clear). */
-export function checkWebhookUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ClavisError('WEBHOOK_URL_INVALID', 'the webhook URL does not parse', [{ field: '/body/url', message: 'not a URL' }]);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ClavisError('WEBHOOK_URL_INVALID', 'the webhook URL must be http or https', [{ field: '/body/url', message: 'not http(s)' }]);
-  if (url.username !== '' || url.password !== '') throw new ClavisError('WEBHOOK_URL_INVALID', 'the webhook URL must not carry credentials', [{ field: '/body/url', message: 'has credentials' }]);
-  return url.toString();
 }
 
 /**
  * Webhook endpoints of a workspace: created (the signing secret is returned once and stored
- * encrypted), listed, deleted — each change audited — and their delivery logs.
+ * encrypted), listed, deleted — each change audited — and their delivery logs. The URL must pass
+ * the egress filter (WEBHOOK_URL_FORBIDDEN otherwise).
  *
  * @example const { endpoint, secret } = await webhooks.create(acting, { url: 'https://hooks.example/clavis', events: ['alert.raised'] })
  */
@@ -98,7 +89,7 @@ export class WebhookService {
   }
 
   async create(acting: Acting, input: { url: string; events: readonly WebhookEventType[] }): Promise<{ endpoint: WebhookEndpointRecord; secret: string }> {
-    const url = checkWebhookUrl(input.url);
+    const url = await this.#d.egress.checkUrl(input.url);
     const events = [...new Set(input.events)];
     const id = this.#d.ids('whk');
     const secret = newWebhookSecret(this.#d.random);

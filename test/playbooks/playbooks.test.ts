@@ -25,7 +25,8 @@ afterEach(async () => {
 });
 
 async function harness(playbooks: readonly Playbook[] = shipped): Promise<Harness> {
-  h = await makeHarness({ playbooks });
+  // The receiver listens on 127.0.0.1, which the webhook egress filter refuses unless allowed.
+  h = await makeHarness({ playbooks, webhooks: { allowedNetworks: ['127.0.0.1'] } });
   h.clock.t = Date.now();
   return h;
 }

@@ -16,7 +16,7 @@ afterEach(async () => {
 // the webhook worker as the server wires them; not the real server process).
 describe('scenario: a key used normally, then hammered with bad signatures', () => {
   it('raises an alert, the compromise playbook suspends and rotates the key, signed webhooks reach the receiver, all audited', async () => {
-    h = await makeHarness({ playbooks: loadPlaybooks(SHIPPED_PLAYBOOKS_DIR) });
+    h = await makeHarness({ playbooks: loadPlaybooks(SHIPPED_PLAYBOOKS_DIR), webhooks: { allowedNetworks: ['127.0.0.1'] } });
     h.clock.t = Date.now();
     rx = await startReceiver();
     const ep = (await h.app.inject({ method: 'POST', url: '/v1/webhooks', headers: bearer(h.owner.secret), payload: { url: rx.url, events: ['alert.raised', 'key.suspended', 'key.rotated', 'playbook.notify', 'playbook.completed'] } })).json<{ secret: string }>();

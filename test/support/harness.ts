@@ -40,7 +40,7 @@ export interface Harness {
  *
  * @example const h = await makeHarness(); await h.app.inject({ url: '/v1/keys', headers: bearer(h.owner.secret) })
  */
-export async function makeHarness(opts: { store?: Store; playbooks?: ServiceOptions['playbooks'] } = {}): Promise<Harness> {
+export async function makeHarness(opts: { store?: Store; playbooks?: ServiceOptions['playbooks']; webhooks?: ServiceOptions['webhooks'] } = {}): Promise<Harness> {
   const store = opts.store ?? createMemoryStore();
   const clock = new ManualClock();
   const services = createServices({
@@ -53,6 +53,7 @@ export async function makeHarness(opts: { store?: Store; playbooks?: ServiceOpti
     nonces: createMemoryNonceStore(),
     signatureWindowMs: 5000,
     ...(opts.playbooks !== undefined ? { playbooks: opts.playbooks } : {}),
+    ...(opts.webhooks !== undefined ? { webhooks: opts.webhooks } : {}),
   });
   // An unsealed keyring, as a started server has: secrets work, /readyz answers ready.
   services.keyring.unseal(await ephemeralLocalKeyring(store, clock));

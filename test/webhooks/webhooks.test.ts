@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../src/webhooks/standard-webhooks.ts';
 import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.ts';
+import { WebhookEgress } from '../../src/webhooks/webhook-egress.ts';
 import { WebhookSecretBox } from '../../src/webhooks/webhook-secret-box.ts';
 import { bearer, makeHarness, type Harness } from '../support/harness.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
@@ -15,8 +16,11 @@ interface Payload {
 let h: Harness;
 let rx: Receiver;
 
+/** The receivers of these tests listen on 127.0.0.1, which the egress filter refuses unless allowed. */
+const LOOPBACK_ALLOWED = { allowedNetworks: ['127.0.0.1'] };
+
 beforeEach(async () => {
-  h = await makeHarness();
+  h = await makeHarness({ webhooks: LOOPBACK_ALLOWED });
   // standardwebhooks checks the timestamp against the real time (±5 minutes).
   h.clock.t = Date.now();
   rx = await startReceiver();
@@ -134,7 +138,7 @@ describe('webhook delivery', () => {
 
   it('retries a failed attempt after the backoff, and gives up after the last attempt', async () => {
     const ep = await addEndpoint(['key.created']);
-    const dispatcher = new WebhookDispatcher({ store: h.store, box: new WebhookSecretBox(h.store, h.services.keyring), clock: h.clock, nodeId: 'n1', maxAttempts: 3, backoffMs: [1000, 5000] });
+    const dispatcher = new WebhookDispatcher({ store: h.store, box: new WebhookSecretBox(h.store, h.services.keyring), clock: h.clock, nodeId: 'n1', maxAttempts: 3, backoffMs: [1000, 5000], egress: new WebhookEgress(LOOPBACK_ALLOWED) });
     rx.statuses.push(500, 503, 500, 500);
     await createKey('a');
     expect(await dispatcher.runOnce()).toEqual({ attempted: 1, delivered: 0 });
@@ -184,8 +188,9 @@ describe('webhook delivery', () => {
     await addEndpoint(['key.created']);
     for (let i = 0; i < 10; i += 1) await createKey(`k${i}`);
     const box = new WebhookSecretBox(h.store, h.services.keyring);
-    const a = new WebhookDispatcher({ store: h.store, box, clock: h.clock, nodeId: 'a', batch: 4 });
-    const b = new WebhookDispatcher({ store: h.store, box, clock: h.clock, nodeId: 'b', batch: 4 });
+    const egress = new WebhookEgress(LOOPBACK_ALLOWED);
+    const a = new WebhookDispatcher({ store: h.store, box, clock: h.clock, nodeId: 'a', batch: 4, egress });
+    const b = new WebhookDispatcher({ store: h.store, box, clock: h.clock, nodeId: 'b', batch: 4, egress });
     let total = 0;
     for (let round = 0; round < 5; round += 1) {
       // Each node leases at most 4 per pass; concurrent passes never share a message.

@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   PLAYBOOK_NOT_FOUND: { status: 404, title: 'No playbook of that name is loaded' },
   PLAYBOOK_TARGET_MISSING: { status: 400, title: 'The playbook acts on a key or an owner that was not given' },
   WEBHOOK_URL_INVALID: { status: 400, title: 'The webhook URL must be an http or https URL without credentials' },
+  WEBHOOK_URL_FORBIDDEN: { status: 400, title: 'The webhook URL is refused by the egress filter: its host is or resolves to an internal address (loopback, private, link-local, …), does not resolve, or is plain http outside CLAVIS_WEBHOOK_ALLOWED_NETWORKS' },
   // Leak reports (POST /v1/leaks, authenticated by the reporter's signature)
   LEAK_REPORTS_DISABLED: { status: 404, title: 'Leak reports are not configured on this server' },
   LEAK_SIGNATURE_INVALID: { status: 401, title: 'The leak report signature is missing or does not verify' },
