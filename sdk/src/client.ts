@@ -1,5 +1,6 @@
 import type {
   AdminToken,
+  EvidenceReport,
   HygieneReport,
   Playbook,
   PlaybookRun,
@@ -326,9 +327,13 @@ export class ClavisClient {
   deleteWebhook(id: string): Promise<{ deleted: boolean }> {
     return this.#call('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
   }
-  /** Keys without expiry, overdue for rotation, unused, or high-risk without an IP allowlist or signing. */
-  getHygieneReport(query: { rotationDays?: number; unusedDays?: number } = {}): Promise<HygieneReport> {
+  /** Keys without expiry, overdue for rotation, unused, over-privileged, or high-risk without an IP allowlist or signing. */
+  getHygieneReport(query: { rotationDays?: number; unusedDays?: number; overPrivilegeDays?: number } = {}): Promise<HygieneReport> {
     return this.#call('GET', '/v1/reports/hygiene', undefined, { ...query });
+  }
+  /** Evidence of a period (dates or ISO 8601 times): inventory, lifecycle events, alerts, hygiene, latest checkpoint. */
+  getEvidenceReport(query: { from: string; to: string }): Promise<EvidenceReport> {
+    return this.#call('GET', '/v1/reports/evidence', undefined, { ...query });
   }
   listPlaybooks(): Promise<{ data: Playbook[] }> {
     return this.#call('GET', '/v1/playbooks');

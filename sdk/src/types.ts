@@ -472,7 +472,7 @@ export interface PlaybookRun {
   newKeySecret: string | null;
 }
 
-export type HygieneFinding = 'no-expiry' | 'rotation-overdue' | 'unused' | 'high-risk-unprotected';
+export type HygieneFinding = 'no-expiry' | 'rotation-overdue' | 'unused' | 'over-privileged' | 'high-risk-unprotected';
 
 /** A key with hygiene findings. */
 export interface HygieneKey {
@@ -486,6 +486,8 @@ export interface HygieneKey {
   expiresAt: string | null;
   lastUsedAt: string | null;
   findings: HygieneFinding[];
+  /** Scopes of an over-privileged key that no successful verification exercised in the window; empty otherwise. */
+  unusedScopes: string[];
 }
 
 /** `GET /v1/reports/hygiene`. */
@@ -493,7 +495,72 @@ export interface HygieneReport {
   generatedAt: string;
   rotationDays: number;
   unusedDays: number;
-  summary: { keys: number; flagged: number; 'no-expiry': number; 'rotation-overdue': number; unused: number; 'high-risk-unprotected': number };
+  overPrivilegeDays: number;
+  summary: { keys: number; flagged: number; 'no-expiry': number; 'rotation-overdue': number; unused: number; 'over-privileged': number; 'high-risk-unprotected': number };
   keys: HygieneKey[];
   limitations: string[];
+}
+
+/** A key as the evidence inventory shows it (never its hash or anything secret beyond the display start). */
+export interface EvidenceInventoryKey {
+  keyId: string;
+  name: string;
+  environment: string;
+  start: string;
+  status: string;
+  scopes: string[];
+  ownerId: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  revokeReason: string | null;
+  suspendedAt: string | null;
+  replacesId: string | null;
+  replacedById: string | null;
+  ipAllowlist: string[];
+  signingRequired: boolean;
+}
+
+/** A lifecycle audit event of the period, with the leaf hash the audit bundle has for it. */
+export interface EvidenceLifecycleEvent {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  data: Record<string, unknown>;
+  leafHash: string;
+}
+
+/** An alert of the period; its evidence is represented by its SHA-256 only. */
+export interface EvidenceAlert {
+  id: string;
+  type: string;
+  severity: string;
+  status: string;
+  keyId: string | null;
+  summary: string;
+  occurrences: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  note: string | null;
+  evidenceSha256: string;
+}
+
+/** `GET /v1/reports/evidence`: everything of the evidence pack but the audit bundle. */
+export interface EvidenceReport {
+  workspaceId: string;
+  from: string;
+  to: string;
+  generatedAt: string;
+  inventory: EvidenceInventoryKey[];
+  lifecycleEvents: EvidenceLifecycleEvent[];
+  alerts: EvidenceAlert[];
+  hygiene: HygieneReport;
+  auditLog: { origin: string; verifierKey: string; size: number; eventsInPeriod: number; checkpoint: AuditCheckpoint | null };
 }

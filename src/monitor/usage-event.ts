@@ -24,6 +24,11 @@ export interface UsageEvent {
   /** Which entry point verified: `verify-api`, `gateway`, `data-api`… */
   route: string;
   code: VerifyCode;
+  /**
+   * The scope a VALID verification exercised; null when it failed or named none. Absent in
+   * traffic recorded before scopes were counted (detectors do not read it).
+   */
+  scope?: string | null;
   /** The address located: the verify API's `ip` field, or the client address. */
   ip: string;
   /** ISO 3166-1 alpha-2, or null when not located. */
@@ -37,6 +42,11 @@ export interface UsageEvent {
 export interface UsageInput {
   route: string;
   code: VerifyCode;
+  /**
+   * The scope the entry point asked the pipeline for (the verify API's `scope`, the data API or
+   * gateway route's scope); counted for VALID outcomes only, so over-privileged keys show.
+   */
+  scope?: string | undefined;
   ip: string;
   workspaceId: string | null;
   /** The key the pipeline found, if any (only its id, owner, workspace and creation time are kept). */

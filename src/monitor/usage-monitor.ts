@@ -21,6 +21,7 @@ interface Raw {
   keyCreatedAt: number | null;
   route: string;
   code: VerifyCode;
+  scope: string | null;
   ip: string;
 }
 
@@ -112,6 +113,7 @@ export class UsageMonitor implements UsageSink {
       keyCreatedAt: k?.createdAt ?? null,
       route: input.route,
       code: input.code,
+      scope: input.scope ?? null,
       ip: input.ip,
     });
     if (this.#queue.length === this.#drainBatch) {
@@ -190,7 +192,7 @@ export class UsageMonitor implements UsageSink {
       const recorderDropped = this.#recorder.dropped;
       // One event object, refilled per verification: detectors and the recorder copy what they
       // keep, never the object (this loop runs for every verification).
-      const e: UsageEvent = { at: 0, workspaceId: null, keyId: null, ownerId: null, keyCreatedAt: null, route: '', code: 'VALID', ip: '', country: null, network: null, location: null };
+      const e: UsageEvent = { at: 0, workspaceId: null, keyId: null, ownerId: null, keyCreatedAt: null, route: '', code: 'VALID', scope: null, ip: '', country: null, network: null, location: null };
       for (const raw of queue) {
         const where = this.#geo.locate(raw.ip);
         e.at = raw.at;
@@ -200,6 +202,8 @@ export class UsageMonitor implements UsageSink {
         e.keyCreatedAt = raw.keyCreatedAt;
         e.route = raw.route;
         e.code = raw.code;
+        // Only a successful use exercised its scope; a refused one proves nothing was needed.
+        e.scope = raw.code === 'VALID' ? raw.scope : null;
         e.ip = raw.ip;
         e.country = where.country;
         e.network = where.network;

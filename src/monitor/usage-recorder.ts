@@ -1,6 +1,11 @@
 import type { KeyLastUse, UsageBucketRow } from '../core/ports/store.ts';
 import { MINUTE_MS, type UsageEvent } from './usage-event.ts';
 
+/** One string per bucket; `\u0000` cannot occur in any of the parts. */
+function bucketKey(workspaceId: string, keyId: string | null, minute: number, route: string, code: string, country: string | null, scope: string | null): string {
+  return `${workspaceId}\u0000${keyId ?? ''}\u0000${minute}\u0000${route}\u0000${code}\u0000${country ?? ''}\u0000${scope ?? ''}`;
+}
+
 /** What one flush writes: the minute buckets and the last use per key since the previous flush. */
 export interface UsageBatch {
   buckets: UsageBucketRow[];
@@ -8,7 +13,7 @@ export interface UsageBatch {
 }
 
 /**
- * In-memory usage counts per (workspace, key, route, code, country, minute) and the latest use
+ * In-memory usage counts per (workspace, key, route, code, country, scope, minute) and the latest use
  * per key, between two flushes. At most `maxBuckets` distinct buckets are held: past that, counts
  * for new buckets are dropped (and counted) until the next flush empties the table, so memory
  * stays bounded even while the store is down.
@@ -33,19 +38,20 @@ export class UsageRecorder {
   /** Counts one event in the workspace it is filed under. */
   add(e: UsageEvent, workspaceId: string): void {
     const minute = e.at - (e.at % MINUTE_MS);
+    const scope = e.scope ?? null;
     if (e.keyId !== null) {
       const hot = this.#hot.get(e.keyId);
-      if (hot !== undefined && hot.minute === minute && hot.code === e.code && hot.route === e.route && hot.country === e.country && hot.workspaceId === workspaceId) {
+      if (hot !== undefined && hot.minute === minute && hot.code === e.code && hot.route === e.route && hot.country === e.country && hot.scope === scope && hot.workspaceId === workspaceId) {
         hot.count += 1;
         this.#touch(e, workspaceId);
         return;
       }
     }
-    const key = `${workspaceId}\u0000${e.keyId ?? ''}\u0000${minute}\u0000${e.route}\u0000${e.code}\u0000${e.country ?? ''}`;
+    const key = bucketKey(workspaceId, e.keyId, minute, e.route, e.code, e.country, scope);
     let row = this.#buckets.get(key);
     if (row !== undefined) row.count += 1;
     else if (this.#buckets.size < this.#maxBuckets) {
-      row = { workspaceId, keyId: e.keyId, minute, route: e.route, code: e.code, country: e.country, count: 1 };
+      row = { workspaceId, keyId: e.keyId, minute, route: e.route, code: e.code, country: e.country, scope, count: 1 };
       this.#buckets.set(key, row);
     } else this.dropped += 1;
     if (e.keyId !== null && row !== undefined) this.#hot.set(e.keyId, row);
@@ -76,7 +82,7 @@ export class UsageRecorder {
   /** Puts back a batch whose flush failed, merged with what arrived meanwhile (within the bound). */
   restore(batch: UsageBatch): void {
     for (const r of batch.buckets) {
-      const key = `${r.workspaceId}\u0000${r.keyId ?? ''}\u0000${r.minute}\u0000${r.route}\u0000${r.code}\u0000${r.country ?? ''}`;
+      const key = bucketKey(r.workspaceId, r.keyId, r.minute, r.route, r.code, r.country, r.scope);
       const row = this.#buckets.get(key);
       if (row !== undefined) row.count += r.count;
       else if (this.#buckets.size < this.#maxBuckets) this.#buckets.set(key, r);

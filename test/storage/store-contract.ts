@@ -6,6 +6,7 @@ import type { QuoteRecord, SecretVersionRecord, TradeRecord } from '../../src/co
 import type { AlertFilter, AlertRecord, UsageBucketRow, WebhookDeliveryRecord, WebhookEndpointRecord } from '../../src/core/ports/store.ts';
 import { runUsersContract } from './users-contract.ts';
 import { runSigningSecretsContract } from './signing-secrets-contract.ts';
+import { SCOPE_NOT_RECORDED } from '../../src/core/ports/monitor-store.ts';
 
 export interface OpenedStore {
   store: Store;
@@ -53,6 +54,7 @@ function apiKey(workspaceId: string, id: string, over: Partial<ApiKeyRecord> = {
     revokeReason: null,
     suspendedAt: null,
     enforcement: { signing: null, rateLimits: [], credits: null },
+    rotation: null,
     ...over,
   };
 }
@@ -925,7 +927,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
 
     describe('monitor: usage, last use, alerts, offboarded owners', () => {
       const MINUTE = 60_000;
-      const bucket = (over: Partial<UsageBucketRow> = {}): UsageBucketRow => ({ workspaceId: WS, keyId: 'key_a', minute: T0, route: 'verify-api', code: 'VALID', country: 'GB', count: 1, ...over });
+      const bucket = (over: Partial<UsageBucketRow> = {}): UsageBucketRow => ({ workspaceId: WS, keyId: 'key_a', minute: T0, route: 'verify-api', code: 'VALID', country: 'GB', scope: null, count: 1, ...over });
       const alert = (id: string, over: Partial<AlertRecord> = {}): AlertRecord => ({
         id,
         workspaceId: WS,
@@ -980,6 +982,43 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(await store.usage.series(WS, { keyId: 'key_none', from: T0, to: T0 + MINUTE, bucketMs: MINUTE })).toEqual([]);
         expect(await store.transact((tx) => tx.usage.pruneBefore(T0 + MINUTE))).toBe(3);
         expect(await store.usage.series(WS, { keyId: 'key_a', from: T0, to: T0 + MINUTE, bucketMs: MINUTE })).toEqual([]);
+      });
+
+      it('counts usage per scope: the scopes each key exercised since a minute, successful uses only', async () => {
+        await store.transact((tx) =>
+          tx.usage.addBuckets([
+            bucket({ scope: 'prices:read', count: 2 }),
+            bucket({ scope: 'prices:read', route: 'gateway', country: null, count: 3 }),
+            bucket({ scope: 'index:read', minute: T0 + 5 * MINUTE, count: 1 }),
+            // The same bucket without a scope is another bucket (a verify call that named none).
+            bucket({ count: 7 }),
+            bucket({ scope: 'prices:read', minute: T0 - MINUTE, count: 100 }),
+            bucket({ scope: 'portfolio:read', code: 'INSUFFICIENT_SCOPE', count: 4 }),
+            bucket({ keyId: 'key_b', scope: SCOPE_NOT_RECORDED, count: 8 }),
+            bucket({ keyId: 'key_c', scope: 'prices:read', count: 1 }),
+            bucket({ workspaceId: OTHER, scope: 'signals:read', count: 9 }),
+          ]),
+        );
+        // Two nodes flushing the same scope bucket add up.
+        await store.transact((tx) => tx.usage.addBuckets([bucket({ scope: 'prices:read', count: 1 })]));
+        expect(await store.usage.scopeUse(WS, ['key_a', 'key_b', 'key_none'], T0)).toEqual([
+          { keyId: 'key_a', scope: 'index:read', count: 1 },
+          { keyId: 'key_a', scope: 'prices:read', count: 6 },
+          { keyId: 'key_b', scope: SCOPE_NOT_RECORDED, count: 8 },
+        ]);
+        expect(await store.usage.scopeUse(WS, ['key_a'], T0 - MINUTE)).toEqual([
+          { keyId: 'key_a', scope: 'index:read', count: 1 },
+          { keyId: 'key_a', scope: 'prices:read', count: 106 },
+        ]);
+        expect(await store.usage.scopeUse(WS, ['key_a'], T0 + 6 * MINUTE)).toEqual([]);
+        expect(await store.usage.scopeUse(OTHER, ['key_a'], T0)).toEqual([{ keyId: 'key_a', scope: 'signals:read', count: 9 }]);
+        expect(await store.usage.scopeUse(WS, [], T0)).toEqual([]);
+        // The series still sums across scopes.
+        expect(await store.usage.series(WS, { keyId: 'key_a', from: T0, to: T0 + MINUTE, bucketMs: MINUTE })).toEqual([
+          { start: T0, route: 'gateway', code: 'VALID', country: null, count: 3 },
+          { start: T0, route: 'verify-api', code: 'INSUFFICIENT_SCOPE', country: 'GB', count: 4 },
+          { start: T0, route: 'verify-api', code: 'VALID', country: 'GB', count: 10 },
+        ]);
       });
 
       it('moves last use forward only, and a rolled-back flush leaves nothing', async () => {

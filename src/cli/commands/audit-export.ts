@@ -15,7 +15,7 @@ import { logEventOf, refText } from '../views.ts';
 const PAGE = 1000;
 
 /** Everything a bundle holds, fetched from the server. */
-interface LogSnapshot {
+export interface LogSnapshot {
   workspaceId: string;
   origin: string;
   verifierKey: string;
@@ -28,7 +28,7 @@ interface LogSnapshot {
 }
 
 /** A line on stderr that redraws itself, only on a terminal. */
-function progress(io: CliIo): { update(text: string): void; done(): void } {
+export function progress(io: CliIo): { update(text: string): void; done(): void } {
   let drawn = false;
   return {
     update(text) {
@@ -42,7 +42,11 @@ function progress(io: CliIo): { update(text: string): void; done(): void } {
   };
 }
 
-async function fetchSnapshot(client: ClavisClient, io: CliIo): Promise<LogSnapshot> {
+/**
+ * Signs a fresh checkpoint and fetches every checkpoint and every event it covers (also used by
+ * `clavis report evidence`); progress on stderr when it is a terminal.
+ */
+export async function fetchSnapshot(client: ClavisClient, io: CliIo): Promise<LogSnapshot> {
   const bar = progress(io);
   try {
     bar.update('signing a checkpoint…');

@@ -72,6 +72,8 @@ export const ERROR_CODES = {
   ALERT_STATE_CONFLICT: { status: 409, title: 'The alert is not in a state that allows this operation' },
   USAGE_RANGE_INVALID: { status: 400, title: 'The usage time range is empty, reversed or has too many buckets' },
   OWNER_NOT_OFFBOARDED: { status: 404, title: 'The owner is not marked as offboarded in this workspace' },
+  // Reports (docs/guides/reports.md)
+  EVIDENCE_RANGE_INVALID: { status: 400, title: 'The evidence period is not a valid date range: from and to must be dates or ISO 8601 times, from before to, from not in the future, at most 366 days apart' },
   // Webhooks (docs/guides/webhooks-and-playbooks.md)
   WEBHOOK_NOT_FOUND: { status: 404, title: 'No such webhook endpoint in this workspace' },
   PLAYBOOK_NOT_FOUND: { status: 404, title: 'No playbook of that name is loaded' },

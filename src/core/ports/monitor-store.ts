@@ -3,7 +3,13 @@
  * each key's last use, alerts, and the owners marked as offboarded.
  */
 
-/** Verifications counted in one minute for one (workspace, key, route, outcome code, country). */
+/**
+ * The scope of usage counted before scopes were (migration 010): successful uses whose scope is
+ * not known. A key with such uses in a window cannot be judged over-privileged over it.
+ */
+export const SCOPE_NOT_RECORDED = '?';
+
+/** Verifications counted in one minute for one (workspace, key, route, outcome code, country, scope). */
 export interface UsageBucketRow {
   workspaceId: string;
   /** null: the key was not recognised (malformed or unknown). */
@@ -14,6 +20,19 @@ export interface UsageBucketRow {
   code: string;
   /** ISO 3166-1 alpha-2, or null when the address was not located. */
   country: string | null;
+  /**
+   * The scope a successful verification exercised (the one the caller asked for); null when the
+   * verification failed or named no scope. SCOPE_NOT_RECORDED for counts from before migration 010.
+   */
+  scope: string | null;
+  count: number;
+}
+
+/** How often a key exercised one scope (successful verifications that named it) in a window. */
+export interface KeyScopeUse {
+  keyId: string;
+  /** A scope name, or SCOPE_NOT_RECORDED for successful uses counted before scopes were. */
+  scope: string;
   count: number;
 }
 
@@ -58,6 +77,12 @@ export interface UsageRepo {
   recordLastUse(rows: readonly KeyLastUse[]): Promise<void>;
   /** Last uses of the given keys (any workspace); keys never used are absent. */
   lastUse(keyIds: readonly string[]): Promise<KeyLastUse[]>;
+  /**
+   * The scopes the given keys of the workspace exercised from minute `since` on: successful
+   * verifications per key and scope, summed over routes and countries. Uses that named no scope
+   * are left out; counts from before scopes were recorded come back as SCOPE_NOT_RECORDED.
+   */
+  scopeUse(workspaceId: string, keyIds: readonly string[], since: number): Promise<KeyScopeUse[]>;
   /** Deletes the buckets of minutes before `minute`; returns how many went. */
   pruneBefore(minute: number): Promise<number>;
 }

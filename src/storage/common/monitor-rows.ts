@@ -1,4 +1,5 @@
 import type { AlertRecord, AlertSeverity, AlertStatus, KeyLastUse, OffboardedOwner, UsageSeriesRow } from '../../core/ports/store.ts';
+import type { KeyScopeUse } from '../../core/ports/monitor-store.ts';
 import type { JsonDecoder } from './rows.ts';
 
 /**
@@ -20,6 +21,16 @@ export interface UsageSeriesDbRow {
 
 export function usageSeriesFromRow(r: UsageSeriesDbRow): UsageSeriesRow {
   return { start: Number(r.start), route: r.route, code: r.code, country: noneToNull(r.country), count: Number(r.count) };
+}
+
+export interface ScopeUseDbRow {
+  key_id: string;
+  scope: string;
+  count: number | string;
+}
+
+export function scopeUseFromRow(r: ScopeUseDbRow): KeyScopeUse {
+  return { keyId: r.key_id, scope: r.scope, count: Number(r.count) };
 }
 
 export interface LastUseRow {

@@ -1,4 +1,5 @@
 import type { AlertRecord, AlertRepo, AlertSeverity, KeyLastUse, OffboardedOwner, OwnerRepo, UsageBucketRow, UsageRepo, UsageSeriesRow } from '../../core/ports/store.ts';
+import type { KeyScopeUse } from '../../core/ports/monitor-store.ts';
 import { clampLimit } from '../common/rows.ts';
 import { JournaledMap, type Journal } from './journal.ts';
 
@@ -20,7 +21,7 @@ export function createMonitorState(journal: Journal, workspaceExists: (id: strin
 type Exec = <T>(op: (state: MonitorState) => T) => Promise<T>;
 
 const RANK: Record<AlertSeverity, number> = { low: 1, medium: 2, high: 3, critical: 4 };
-const bucketKey = (r: UsageBucketRow): string => [r.workspaceId, r.keyId ?? '', r.minute, r.route, r.code, r.country ?? ''].join('\u0000');
+const bucketKey = (r: UsageBucketRow): string => [r.workspaceId, r.keyId ?? '', r.minute, r.route, r.code, r.country ?? '', r.scope ?? ''].join('\u0000');
 const pair = (a: string, b: string): string => `${a}\u0000${b}`;
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const copyAlert = (a: AlertRecord): AlertRecord => ({ ...a, evidence: structuredClone(a.evidence) });
@@ -65,6 +66,19 @@ export function makeMemoryMonitorRepos(exec: Exec): { usage: UsageRepo; alerts: 
         const r = s.lastUse.get(id);
         return r === undefined ? [] : [{ ...r }];
       })),
+    scopeUse: (workspaceId, keyIds, since) =>
+      exec((s) => {
+        const wanted = new Set(keyIds);
+        const sums = new Map<string, KeyScopeUse>();
+        for (const r of s.buckets.values()) {
+          if (r.workspaceId !== workspaceId || r.keyId === null || !wanted.has(r.keyId) || r.minute < since || r.code !== 'VALID' || r.scope === null) continue;
+          const k = pair(r.keyId, r.scope);
+          const cur = sums.get(k);
+          if (cur === undefined) sums.set(k, { keyId: r.keyId, scope: r.scope, count: r.count });
+          else cur.count += r.count;
+        }
+        return [...sums.values()].sort((a, b) => cmp(a.keyId, b.keyId) || cmp(a.scope, b.scope));
+      }),
     pruneBefore: (minute) =>
       exec((s) => {
         let n = 0;

@@ -9,11 +9,13 @@ import {
   offboardedFromRow,
   orNone,
   severityRankSql,
+  scopeUseFromRow,
   usageSeriesFromRow,
   MAX_IDS_PER_QUERY,
   type AlertRow,
   type LastUseRow,
   type OffboardedRow,
+  type ScopeUseDbRow,
   type UsageSeriesDbRow,
 } from '../common/monitor-rows.ts';
 
@@ -24,9 +26,14 @@ const asIs = (value: unknown): unknown => value;
 /** Rows per multi-row statement: one round trip each, well under the parameter and memory limits. */
 const ROWS_PER_STATEMENT = 2000;
 
-const ADD_BUCKETS = `INSERT INTO usage_buckets (workspace_id, key_id, minute, route, code, country, count)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-  ON CONFLICT (workspace_id, key_id, minute, route, code, country) DO UPDATE SET count = usage_buckets.count + excluded.count`;
+const ADD_BUCKETS = `INSERT INTO usage_buckets (workspace_id, key_id, minute, route, code, country, scope, count)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+  ON CONFLICT (workspace_id, key_id, minute, route, code, country, scope) DO UPDATE SET count = usage_buckets.count + excluded.count`;
+
+// The primary key starts (workspace_id, key_id, minute): one index range per key.
+const SCOPE_USE = `SELECT key_id, scope, SUM(count) AS count FROM usage_buckets
+  WHERE workspace_id = $1 AND key_id = ANY($2::text[]) AND minute >= $3 AND code = 'VALID' AND scope <> ''
+  GROUP BY key_id, scope ORDER BY key_id, scope`;
 
 const RECORD_LAST_USE = `INSERT INTO key_last_use (key_id, workspace_id, at, ip, country)
   SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])
@@ -57,6 +64,7 @@ export function makePostgresMonitorRepos(run: Run): { usage: UsageRepo; alerts: 
           part.map((r) => r.route),
           part.map((r) => r.code),
           part.map((r) => orNone(r.country)),
+          part.map((r) => orNone(r.scope)),
           part.map((r) => r.count),
         ]);
       }
@@ -78,6 +86,11 @@ export function makePostgresMonitorRepos(run: Run): { usage: UsageRepo; alerts: 
     lastUse: async (keyIds) => {
       const out = [];
       for (const part of chunks(keyIds, MAX_IDS_PER_QUERY)) out.push(...(await run<LastUseRow>('SELECT * FROM key_last_use WHERE key_id = ANY($1::text[])', [part])).map(lastUseFromRow));
+      return out;
+    },
+    scopeUse: async (workspaceId, keyIds, since) => {
+      const out = [];
+      for (const part of chunks(keyIds, MAX_IDS_PER_QUERY)) out.push(...(await run<ScopeUseDbRow>(SCOPE_USE, [workspaceId, part, since])).map(scopeUseFromRow));
       return out;
     },
     pruneBefore: async (minute) => (await run<{ one: number }>('DELETE FROM usage_buckets WHERE minute < $1 RETURNING 1 AS one', [minute])).length,

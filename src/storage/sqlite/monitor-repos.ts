@@ -9,10 +9,12 @@ import {
   offboardedFromRow,
   orNone,
   severityRankSql,
+  scopeUseFromRow,
   usageSeriesFromRow,
   type AlertRow,
   type LastUseRow,
   type OffboardedRow,
+  type ScopeUseDbRow,
   type UsageSeriesDbRow,
 } from '../common/monitor-rows.ts';
 
@@ -26,9 +28,15 @@ export function prepareMonitorStatements(db: Database.Database) {
   const cache = new Map<string, Statement<[Params], AlertRow>>();
   return {
     addBucket: db.prepare<[Params]>(
-      `INSERT INTO usage_buckets (workspace_id, key_id, minute, route, code, country, count)
-       VALUES (@workspace_id, @key_id, @minute, @route, @code, @country, @count)
-       ON CONFLICT (workspace_id, key_id, minute, route, code, country) DO UPDATE SET count = count + excluded.count`,
+      `INSERT INTO usage_buckets (workspace_id, key_id, minute, route, code, country, scope, count)
+       VALUES (@workspace_id, @key_id, @minute, @route, @code, @country, @scope, @count)
+       ON CONFLICT (workspace_id, key_id, minute, route, code, country, scope) DO UPDATE SET count = count + excluded.count`,
+    ),
+    // The primary key starts (workspace_id, key_id, minute): one index range per key.
+    scopeUse: db.prepare<[Params], ScopeUseDbRow>(
+      `SELECT key_id, scope, SUM(count) AS count FROM usage_buckets
+       WHERE workspace_id = @workspace_id AND key_id IN (SELECT value FROM json_each(@key_ids)) AND minute >= @since AND code = 'VALID' AND scope <> ''
+       GROUP BY key_id, scope ORDER BY key_id, scope`,
     ),
     series: db.prepare<[Params], UsageSeriesDbRow>(
       `SELECT minute - (minute % @bucket) AS start, route, code, country, SUM(count) AS count FROM usage_buckets
@@ -97,7 +105,7 @@ export function makeSqliteMonitorRepos(s: MonitorStatements, exec: Exec): { usag
     addBuckets: (rows) =>
       exec(() => {
         for (const r of rows) {
-          s.addBucket.run({ workspace_id: r.workspaceId, key_id: orNone(r.keyId), minute: r.minute, route: r.route, code: r.code, country: orNone(r.country), count: r.count });
+          s.addBucket.run({ workspace_id: r.workspaceId, key_id: orNone(r.keyId), minute: r.minute, route: r.route, code: r.code, country: orNone(r.country), scope: orNone(r.scope), count: r.count });
         }
       }),
     series: (workspaceId, q) =>
@@ -107,6 +115,8 @@ export function makeSqliteMonitorRepos(s: MonitorStatements, exec: Exec): { usag
         for (const r of latestPerKey(rows)) s.recordLastUse.run({ key_id: r.keyId, workspace_id: r.workspaceId, at: r.at, ip: r.ip, country: r.country });
       }),
     lastUse: (keyIds) => exec(() => (keyIds.length === 0 ? [] : s.lastUse.all(JSON.stringify(keyIds)).map(lastUseFromRow))),
+    scopeUse: (workspaceId, keyIds, since) =>
+      exec(() => (keyIds.length === 0 ? [] : s.scopeUse.all({ workspace_id: workspaceId, key_ids: JSON.stringify(keyIds), since }).map(scopeUseFromRow))),
     pruneBefore: (minute) => exec(() => s.prune.run(minute).changes),
   };
 

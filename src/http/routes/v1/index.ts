@@ -5,6 +5,7 @@ import { alertsGet } from './alerts-get.ts';
 import { alertsList } from './alerts-list.ts';
 import { alertsResolve } from './alerts-resolve.ts';
 import { playbooksList, playbooksRun } from './playbooks.ts';
+import { reportsEvidence } from './reports-evidence.ts';
 import { reportsHygiene } from './reports-hygiene.ts';
 import { webhooksCreate } from './webhooks-create.ts';
 import { webhooksDelete } from './webhooks-delete.ts';
@@ -80,6 +81,7 @@ export const V1_ROUTES: readonly RouteModule[] = [
   playbooksList,
   playbooksRun,
   reportsHygiene,
+  reportsEvidence,
   ownersOffboard,
   ownersReinstate,
   ownersOffboarded,
