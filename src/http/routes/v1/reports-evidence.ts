@@ -7,7 +7,8 @@ import { buildEvidence, LIFECYCLE_ACTION_PREFIXES } from '../../../reports/evide
 import { MAX_EVIDENCE_DAYS, parseEvidenceRange } from '../../../reports/evidence-range.ts';
 import { HygieneReportSchema, hygieneView } from './reports-hygiene.ts';
 
-const Bound = (description: string) => Type.String({ minLength: 10, maxLength: 40, description });
+// Only bounded here: the format is checked by parseEvidenceRange, so a bad date gets EVIDENCE_RANGE_INVALID.
+const Bound = (description: string) => Type.String({ minLength: 1, maxLength: 40, description });
 const Query = Type.Object(
   {
     from: Bound('Start of the period, inclusive: a date (2026-01-01, 00:00 UTC) or an ISO 8601 time with a zone'),
