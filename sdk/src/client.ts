@@ -39,6 +39,7 @@ import type {
   Role,
   RevokeAllResult,
   RotatedKey,
+  UpdatedKey,
   TotpEnrolment,
   TotpStatus,
   UpdateKeyRequest,
@@ -131,7 +132,7 @@ export class ClavisClient {
   getKey(id: string): Promise<ApiKey> {
     return this.#call('GET', `/v1/keys/${encodeURIComponent(id)}`);
   }
-  updateKey(id: string, req: UpdateKeyRequest): Promise<ApiKey> {
+  updateKey(id: string, req: UpdateKeyRequest): Promise<UpdatedKey> {
     return this.#call('PATCH', `/v1/keys/${encodeURIComponent(id)}`, req);
   }
   rotateKey(id: string, gracePeriodSeconds?: number): Promise<RotatedKey> {

@@ -80,12 +80,31 @@ export function canonicalRequest(parts: CanonicalRequestParts): string {
   return `${parts.method.toUpperCase()}\n${path}${query === '' ? '' : `?${query}`}\n${parts.timestamp}\n${parts.nonce}\n${bodyHash}`;
 }
 
+/**
+ * What signs a consumer's requests: its Ed25519 private key, or the HMAC-SHA256 signing secret
+ * Clavis showed once when it issued the key (`signingSecret`). Give that secret as the base64
+ * text exactly as shown (the HMAC key is the 32 bytes it encodes), or as those raw bytes.
+ */
 export type RequestSigner = { scheme: 'ed25519'; privateKey: KeyObject } | { scheme: 'hmac-sha256'; secret: Uint8Array | string };
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** The HMAC key bytes of a signer's secret; a string must be the base64 text of 32 bytes. */
+function hmacKey(secret: Uint8Array | string): Uint8Array {
+  if (typeof secret !== 'string') return secret;
+  const bytes = BASE64.test(secret) ? Buffer.from(secret, 'base64') : Buffer.alloc(0);
+  // Refused rather than used as text: an API key or a mangled copy would sign, and every request fail.
+  if (bytes.length !== 32 || bytes.toString('base64').replace(/=+$/, '') !== secret.replace(/=+$/, '')) {
+    throw new TypeError('the HMAC signing secret must be the base64 text Clavis returned as signingSecret (32 bytes)');
+  }
+  return bytes;
+}
 
 /**
  * Signs a request and returns the headers to send with it (key, timestamp, nonce, signature).
  *
  * @example const headers = signRequest({ key, signer: { scheme: 'ed25519', privateKey }, method: 'POST', url: '/v1/indices/ct100/quote', body })
+ * @example const headers = signRequest({ key, signer: { scheme: 'hmac-sha256', secret: process.env.CLAVIS_SIGNING_SECRET ?? '' }, method: 'GET', url: '/v1/portfolio' })
  */
 export function signRequest(opts: {
   key: string;
@@ -100,7 +119,7 @@ export function signRequest(opts: {
   const nonce = opts.nonce ?? globalThis.crypto.randomUUID().replaceAll('-', '');
   const message = Buffer.from(canonicalRequest({ method: opts.method, url: opts.url, timestamp, nonce, body: opts.body }), 'utf8');
   const signature =
-    opts.signer.scheme === 'ed25519' ? edSign(null, message, opts.signer.privateKey) : createHmac('sha256', opts.signer.secret).update(message).digest();
+    opts.signer.scheme === 'ed25519' ? edSign(null, message, opts.signer.privateKey) : createHmac('sha256', hmacKey(opts.signer.secret)).update(message).digest();
   return {
     [SIGNATURE_HEADERS.key]: opts.key,
     [SIGNATURE_HEADERS.timestamp]: String(timestamp),

@@ -103,15 +103,28 @@ export interface CreditPolicy {
   refill: 'daily' | 'monthly' | 'none';
 }
 
-/** A key's signed-request requirement: the consumer's Ed25519 public key (raw 32 bytes, base64). */
-export interface KeySigning {
-  scheme: 'ed25519';
-  publicKey: string;
-}
+/**
+ * A key's signed-request requirement: Ed25519 (the consumer's public key, raw 32 bytes, base64)
+ * or HMAC-SHA256 (a secret Clavis issued; never shown again after the answer that issued it).
+ */
+export type KeySigning = { scheme: 'ed25519'; publicKey: string } | { scheme: 'hmac-sha256' };
+
+/**
+ * A signing requirement to ask for. Ed25519 without a scheme is accepted (older clients);
+ * `hmac-sha256` makes Clavis generate a secret, returned once as `signingSecret`.
+ */
+export type KeySigningRequest = { scheme?: 'ed25519'; publicKey: string } | { scheme: 'hmac-sha256' };
 
 export interface CreatedKey extends ApiKey {
   /** The key itself, shown only once. */
   key: string;
+  /** The HMAC signing secret (base64 of 32 bytes) of an `hmac-sha256` key, shown only once. */
+  signingSecret?: string;
+}
+
+/** A changed key; `signingSecret` is there, once, when the change issued a new HMAC secret. */
+export interface UpdatedKey extends ApiKey {
+  signingSecret?: string;
 }
 
 export interface CreateKeyRequest {
@@ -123,7 +136,7 @@ export interface CreateKeyRequest {
   ipAllowlist?: string[];
   metadata?: Record<string, unknown>;
   ownerId?: string;
-  signing?: KeySigning;
+  signing?: KeySigningRequest;
   rateLimits?: RateLimit[];
   credits?: CreditPolicy;
 }
@@ -134,7 +147,7 @@ export interface UpdateKeyRequest {
   ipAllowlist?: string[];
   metadata?: Record<string, unknown>;
   expiresAt?: string;
-  signing?: KeySigning | null;
+  signing?: KeySigningRequest | null;
   rateLimits?: RateLimit[];
   credits?: CreditPolicy | null;
 }
@@ -154,6 +167,8 @@ export interface PageOf<T> {
 
 export interface RotatedKey {
   key: string;
+  /** The successor's own HMAC signing secret when the key signs with `hmac-sha256`, shown only once. */
+  signingSecret?: string;
   successor: ApiKey;
   previous: ApiKey;
 }

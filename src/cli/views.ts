@@ -23,6 +23,7 @@ export function keyRecord(k: ApiKey): [string, unknown][] {
     ['scopes', k.scopes],
     ['ip allowlist', k.ipAllowlist.length === 0 ? 'any address' : k.ipAllowlist],
     ['owner', k.ownerId],
+    ['signing', k.signing === null ? 'not required' : k.signing.scheme === 'ed25519' ? `ed25519, public key ${k.signing.publicKey}` : 'hmac-sha256'],
     ['metadata', Object.keys(k.metadata).length === 0 ? null : k.metadata],
     ['created', k.createdAt],
     ['updated', k.updatedAt],

@@ -4,6 +4,7 @@ import { clientOf, jsonOf, type CliContext } from '../context.ts';
 import { emit, formatRecord, note } from '../output.ts';
 import { collect, integer, isoDate, jsonObject } from '../parsers.ts';
 import { SHOWN_ONCE, keyRecord } from '../views.ts';
+import { SHOWN_BOTH, SIGNING_SECRET_NOTE, publicKeyOption, signingOption, signingRequest } from './keys-signing.ts';
 
 interface Options {
   name: string;
@@ -14,6 +15,8 @@ interface Options {
   ip?: string[];
   owner?: string;
   metadata?: Record<string, unknown>;
+  signing?: string;
+  publicKey?: string;
 }
 
 /** `clavis keys create`: issues a key and prints it, the only time it is ever shown. */
@@ -29,17 +32,23 @@ export function registerKeysCreate(keys: Command, ctx: CliContext): void {
     .option('--ip <cidr>', 'allowed client address or CIDR range; repeat for several (default: any)', collect)
     .option('--owner <id>', 'identity of the consumer who owns the key')
     .option('--metadata <json>', 'free-form JSON object stored with the key', jsonObject)
+    .addOption(signingOption('require signed requests: ed25519 (the consumer keeps the private key; give --public-key) or hmac-sha256 (Clavis issues a secret, printed once)'))
+    .addOption(publicKeyOption())
     .addHelpText(
       'after',
       `
 The key is printed once, in this output only: store it right away. --ttl and --expires-at
-exclude each other; the server's policy may require one (and cap it) for live keys.
+exclude each other; the server's policy may require one (and cap it) for live keys. With
+--signing hmac-sha256 the signing secret is printed once too, next to the key.
 
 Examples:
   $ clavis keys create --name alice-prices --env live --scope prices:read --ttl 2592000
   $ clavis keys create --name bot --env test --scope portfolio:read --scope portfolio:trade \\
       --ip 203.0.113.0/24 --owner user_42 --metadata '{"team":"quant"}'
-  $ clavis keys create --name ci --env dev --scope prices:read --json | jq -r .key`,
+  $ clavis keys create --name ci --env dev --scope prices:read --json | jq -r .key
+  $ clavis keys create --name trader --env live --scope portfolio:trade --ip 203.0.113.7 \\
+      --signing hmac-sha256 --ttl 604800
+  $ clavis keys create --name bot --env test --scope prices:read --signing ed25519 --public-key "$(cat bot.pub.b64)"`,
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const o = cmd.opts<Options>();
@@ -49,9 +58,13 @@ Examples:
       if (o.ip !== undefined) req.ipAllowlist = o.ip;
       if (o.owner !== undefined) req.ownerId = o.owner;
       if (o.metadata !== undefined) req.metadata = o.metadata;
+      const signing = signingRequest(o.signing, o.publicKey);
+      if (signing !== undefined && signing !== null) req.signing = signing;
       const created = await clientOf(cmd, ctx).createKey(req);
       const json = jsonOf(cmd);
-      emit(ctx.io, json, created, () => `${formatRecord([['key', created.key]])}${SHOWN_ONCE}\n\n${formatRecord(keyRecord(created))}`);
-      if (json) note(ctx.io, `The key is in the "key" field. ${SHOWN_ONCE}`);
+      const shown: [string, unknown][] = [['key', created.key], ...(created.signingSecret !== undefined ? ([['signing secret', created.signingSecret]] as [string, unknown][]) : [])];
+      const once = created.signingSecret !== undefined ? `${SHOWN_BOTH} ${SIGNING_SECRET_NOTE}` : SHOWN_ONCE;
+      emit(ctx.io, json, created, () => `${formatRecord(shown)}${once}\n\n${formatRecord(keyRecord(created))}`);
+      if (json) note(ctx.io, `The key is in the "key" field${created.signingSecret !== undefined ? ', its signing secret in "signingSecret"' : ''}. ${SHOWN_ONCE}`);
     });
 }

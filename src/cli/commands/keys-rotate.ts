@@ -3,6 +3,7 @@ import { clientOf, jsonOf, type CliContext } from '../context.ts';
 import { emit, formatRecord, note } from '../output.ts';
 import { integer } from '../parsers.ts';
 import { SHOWN_ONCE } from '../views.ts';
+import { SHOWN_BOTH } from './keys-signing.ts';
 
 /** `clavis keys rotate ID`: issues a successor key and prints it once. */
 export function registerKeysRotate(keys: Command, ctx: CliContext): void {
@@ -21,7 +22,7 @@ export function registerKeysRotate(keys: Command, ctx: CliContext): void {
         json,
         r,
         () =>
-          `${formatRecord([['key', r.key]])}${SHOWN_ONCE}\n\n` +
+          `${formatRecord([['key', r.key], ...(r.signingSecret !== undefined ? ([['signing secret', r.signingSecret]] as [string, unknown][]) : [])])}${r.signingSecret !== undefined ? `${SHOWN_BOTH} The successor signs with its own secret; the old key keeps its own until it ends.` : SHOWN_ONCE}\n\n` +
           formatRecord([
             ['successor', r.successor.id],
             ['scopes', r.successor.scopes],
@@ -30,6 +31,6 @@ export function registerKeysRotate(keys: Command, ctx: CliContext): void {
             ['previous works until', r.previous.expiresAt ?? 'never'],
           ]),
       );
-      if (json) note(ctx.io, `The successor key is in the "key" field. ${SHOWN_ONCE}`);
+      if (json) note(ctx.io, `The successor key is in the "key" field${r.signingSecret !== undefined ? ', its signing secret in "signingSecret"' : ''}. ${SHOWN_ONCE}`);
     });
 }

@@ -107,6 +107,13 @@ export class KeyVerifier {
   #caching = true;
   readonly #cache: TtlCache<string, CachedKey>;
   readonly #negative: TtlCache<string, typeof UNKNOWN>;
+  /** Cache fills in flight: concurrent first requests for a key share one store read (and one unseal). */
+  readonly #loading = new Map<string, Promise<CachedKey | null>>();
+  /**
+   * Bumped by every invalidation: a load that read the store before a change must not cache what
+   * it read after the change was announced (a revocation would be served stale for a TTL).
+   */
+  #epoch = 0;
 
   constructor(deps: KeyVerifierDeps) {
     this.#keys = deps.keys;
@@ -124,6 +131,8 @@ export class KeyVerifier {
   invalidate(hash: string): void {
     this.#cache.delete(hash);
     this.#negative.delete(hash);
+    this.#loading.delete(hash);
+    this.#epoch += 1;
   }
 
   /**
@@ -133,6 +142,8 @@ export class KeyVerifier {
   setCaching(on: boolean): void {
     this.#cache.clear();
     this.#negative.clear();
+    this.#loading.clear();
+    this.#epoch += 1;
     this.#caching = on;
   }
 
@@ -144,9 +155,11 @@ export class KeyVerifier {
   /** Store lookup on a cache miss (the hit path stays synchronous: it is the hot one). */
   async #load(hash: string): Promise<CachedKey | null> {
     if (this.#caching && this.#negative.get(hash) !== undefined) return null;
+    const epoch = this.#epoch;
     const record = await this.#keys.findByHash(hash);
+    const cacheable = this.#caching && epoch === this.#epoch;
     if (record === null) {
-      if (this.#caching) this.#negative.set(hash, UNKNOWN);
+      if (cacheable) this.#negative.set(hash, UNKNOWN);
       return null;
     }
     const signing = record.enforcement.signing;
@@ -157,7 +170,7 @@ export class KeyVerifier {
       publicKey: signing?.scheme === 'ed25519' ? ed25519FromBase64(signing.publicKey) : null,
       hmac: undefined,
     };
-    if (this.#caching) this.#cache.set(hash, entry);
+    if (cacheable) this.#cache.set(hash, entry);
     return entry;
   }
 
@@ -171,7 +184,21 @@ export class KeyVerifier {
     if (hit !== undefined) return this.#decide(hit, req);
     // Not cached: the checksum refuses a mistyped or forged key before any store lookup.
     if (parseCredential(req.key) === null) return Promise.resolve(MALFORMED);
-    return this.#load(hash).then((entry) => (entry === null ? NOT_FOUND : this.#decide(entry, req)));
+    return this.#fill(hash).then((entry) => (entry === null ? NOT_FOUND : this.#decide(entry, req)));
+  }
+
+  /** A cache miss: one load per hash at a time while caching (without caching, every verify reads). */
+  #fill(hash: string): Promise<CachedKey | null> {
+    if (!this.#caching) return this.#load(hash);
+    const pending = this.#loading.get(hash);
+    if (pending !== undefined) return pending;
+    const loading = this.#load(hash);
+    this.#loading.set(hash, loading);
+    const done = (): void => {
+      if (this.#loading.get(hash) === loading) this.#loading.delete(hash);
+    };
+    loading.then(done, done);
+    return loading;
   }
 
   /** The checks after the lookup, in pipeline order. */
