@@ -73,8 +73,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
-  app.addHook('onSend', async (request, reply) => {
+  // Set before anything can fail (error answers keep the headers already set). A callback hook,
+  // not an async one: every request pays for it, and a promise costs a microtask each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
+    done();
   });
 
   registerErrorHandler(app);

@@ -68,18 +68,27 @@ export class TokenService {
     this.#caching = on;
   }
 
-  /** Resolves a bearer token; every failure is the same AUTH_INVALID so nothing is learnt by probing. */
-  async authenticate(bearer: string): Promise<AuthContext> {
+  /**
+   * Resolves a bearer token; every failure is the same AUTH_INVALID so nothing is learnt by probing.
+   * A cached token is answered synchronously (no promise: every admin request pays for this);
+   * a miss returns a promise of the store lookup. A synchronous failure throws.
+   *
+   * @example const ctx = await tokens.authenticate(bearer)
+   */
+  authenticate(bearer: string): AuthContext | Promise<AuthContext> {
     const parsed = parseCredential(bearer);
     if (parsed === null || parsed.type !== ADMIN_TOKEN_TYPE) throw new ClavisError('AUTH_INVALID', 'the admin token is malformed');
     const hash = hashCredential(bearer);
-    let token = this.#caching ? this.#cache.get(hash) : undefined;
-    if (token === undefined) {
-      const found = await this.#d.store.tokens.findByHash(hash);
+    const cached = this.#caching ? this.#cache.get(hash) : undefined;
+    if (cached !== undefined) return this.#context(cached);
+    return this.#d.store.tokens.findByHash(hash).then((found) => {
       if (found === null) throw new ClavisError('AUTH_INVALID', 'the admin token is not known');
-      token = found;
       if (this.#caching) this.#cache.set(hash, found);
-    }
+      return this.#context(found);
+    });
+  }
+
+  #context(token: AdminTokenRecord): AuthContext {
     if (token.revokedAt !== null) throw new ClavisError('AUTH_INVALID', 'the admin token was revoked');
     if (token.expiresAt !== null && token.expiresAt <= this.#d.clock.now()) throw new ClavisError('AUTH_INVALID', 'the admin token has expired');
     return { tokenId: token.id, workspaceId: token.workspaceId, role: token.role, ...(token.userId !== null ? { userId: token.userId } : {}) };

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { BASE62_ALPHABET, encodeBase62 } from '../encoding/base62.ts';
 
@@ -105,7 +105,9 @@ export function parseCredentialShape(text: string, verifyChecksum: boolean): Par
 
 /** SHA-256 of the whole credential, hex. High entropy, so no salt or slow hash is needed. */
 export function hashCredential(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // One-shot hash: about three times cheaper than a Hash object for a short input, and every
+  // verify and admin request hashes one or two credentials.
+  return hash('sha256', text, 'hex');
 }
 
 /** The part of a credential kept for display: prefix, type and the first characters of the body. */

@@ -86,8 +86,10 @@ export function registerConsumerGuard(app: FastifyInstance, s: Services): void {
     if (scope === undefined) return;
     if (route.config?.permission !== null) throw new Error(`route ${route.method.toString()} ${route.url} declares a consumerScope, so its permission must be null`);
     if (!isScope(scope)) throw new Error(`route ${route.method.toString()} ${route.url} declares an unknown consumerScope ${String(scope)}`);
+    // Route-level, so admin and public routes do not pay for it.
+    route.preValidation = [guard, ...[route.preValidation ?? []].flat()];
   });
-  app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
+  async function guard(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const scope = request.routeOptions.config.consumerScope;
     if (scope === undefined) return;
     const bodySha256 = bodyHashes.get(request);
@@ -104,5 +106,5 @@ export function registerConsumerGuard(app: FastifyInstance, s: Services): void {
     const code = result.code === 'VALID' ? 'MALFORMED' : result.code;
     if (ERROR_CODES[code].status === 401) reply.header('WWW-Authenticate', 'Bearer realm="clavis-data-api"');
     return sendProblem(reply, request, code, refusalDetail(code, scope));
-  });
+  }
 }

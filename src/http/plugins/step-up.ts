@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext } from '../../core/auth/token-service.ts';
 import { StepUpError } from '../../core/mfa/mfa-service.ts';
 import { authOf } from './auth.ts';
@@ -62,8 +62,10 @@ export function registerStepUp(app: FastifyInstance, mfa: StepUpChecker): void {
       headers: schema.headers ?? HEADER_SCHEMA,
       description: `${typeof schema.description === 'string' ? `${schema.description}\n\n` : ''}**Critical operation** (${kind === 'always' ? 'always' : 'depending on the request'}): a caller whose user has TOTP sends a fresh code in \`X-Clavis-MFA\`; a workspace with requireMfa refuses callers without confirmed TOTP.`,
     };
+    // Route-level and first in line: only critical routes pay for the check.
+    route.preHandler = [stepUp, ...[route.preHandler ?? []].flat()];
   });
-  app.addHook('preHandler', async (request, reply) => {
+  async function stepUp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const critical = request.routeOptions.config.critical;
     if (critical === undefined || critical === false) return;
     const auth = authOf(request);
@@ -76,5 +78,5 @@ export function registerStepUp(app: FastifyInstance, mfa: StepUpChecker): void {
       if (err instanceof StepUpError && err.retryAfterSeconds !== null) void reply.header('Retry-After', String(err.retryAfterSeconds));
       throw err;
     }
-  });
+  }
 }
