@@ -1,6 +1,6 @@
 /**
  * What usage counting costs the verify path: KeyVerifier.verify on a warm cache followed by
- * `usage.record` (the queue push the verify route does), against verify alone. The counting side
+ * `usage.record` (the queue push the verify route does, with the scope asked for), against verify alone. The counting side
  * also pays, amortised, everything the monitor does off the request: a drain every 1,000
  * verifications (GeoIP lookup through the real geoip-lite database behind a cache, minute
  * buckets, last use, every detector) and a flush to the memory store every 50,000.
@@ -63,7 +63,7 @@ const counted = async (i: number): Promise<void> => {
   const r = await services.verifier.verify(pick(requests, i));
   // Each key keeps to two addresses of one range (steady traffic raises no alert; alerts cost a
   // transaction each, which is the point of an alert, not of this benchmark).
-  services.usage.record({ route: 'verify-api', code: r.code, ip: pick(ips, (i % KEYS) + KEYS * (Math.floor(i / KEYS) % 2)), workspaceId: acting.workspaceId, key: r.key });
+  services.usage.record({ route: 'verify-api', code: r.code, ip: pick(ips, (i % KEYS) + KEYS * (Math.floor(i / KEYS) % 2)), workspaceId: acting.workspaceId, key: r.key, scope: 'prices:read' });
   if (i % FLUSH_EVERY === FLUSH_EVERY - 1) await services.usage.flush();
   else if (i % DRAIN_EVERY === DRAIN_EVERY - 1) await services.usage.drain();
 };
@@ -84,7 +84,7 @@ for (let round = 0; round < SPLIT_ROUNDS; round++) {
   for (let j = 0; j < DRAIN_EVERY; j++) {
     const i = round * DRAIN_EVERY + j;
     const r = pick(answers, i);
-    services.usage.record({ route: 'verify-api', code: r.code, ip: pick(ips, (i % KEYS) + KEYS * (Math.floor(i / KEYS) % 2)), workspaceId: acting.workspaceId, key: r.key });
+    services.usage.record({ route: 'verify-api', code: r.code, ip: pick(ips, (i % KEYS) + KEYS * (Math.floor(i / KEYS) % 2)), workspaceId: acting.workspaceId, key: r.key, scope: 'prices:read' });
   }
   const t1 = process.hrtime.bigint();
   await services.usage.drain();
@@ -97,6 +97,8 @@ const stats = services.usage.stats();
 if (stats.dropped !== 0) throw new Error(`usage: ${stats.dropped} verifications dropped`);
 const [firstKey] = await store.keys.list(acting.workspaceId, { limit: 1 });
 if (firstKey === undefined || (await store.usage.lastUse([firstKey.id])).length !== 1) throw new Error('usage: nothing reached the store');
+// The scope each verification exercised is counted too (the hygiene report's over-privileged keys).
+if ((await store.usage.scopeUse(acting.workspaceId, [firstKey.id], 0)).length !== 1) throw new Error('usage: no scope counted');
 const alerts = await services.alerts.list(acting.workspaceId, { limit: 10 });
 if (alerts.length > 0) throw new Error(`usage: steady traffic raised ${alerts.map((a) => a.dedupeKey).join(', ')}`);
 
