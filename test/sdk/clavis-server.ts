@@ -1,5 +1,6 @@
 import { ClavisClient } from '@clavis/sdk';
 import { buildApp } from '../../src/http/app.ts';
+import { ephemeralLocalKeyring } from '../../src/keyring/local-keyring.ts';
 import { ephemeralSigner } from '../../src/keyring/local-signer.ts';
 import { createServices } from '../../src/services.ts';
 import { createMemoryNonceStore } from '../../src/storage/memory/memory-limiter.ts';
@@ -38,6 +39,8 @@ export async function startClavis(): Promise<ClavisServer> {
     nonces: createMemoryNonceStore(),
     signatureWindowMs: 5000,
   });
+  // Unsealed, as a started server is: keys that sign with HMAC need the keyring.
+  services.keyring.unseal(await ephemeralLocalKeyring(store, clock));
   const boot = await services.workspaces.bootstrap();
   if (boot === null) throw new Error('bootstrap did not run on an empty store');
   const app = await buildApp({ services, logger: false });
