@@ -376,6 +376,7 @@ async function fill(dbPath: string, keysPath: string): Promise<{ workspaceId: st
           revokeReason: null,
           suspendedAt: null,
           enforcement: NO_ENFORCEMENT,
+          rotation: null,
         });
       }
       await store.transact(async (tx) => {

@@ -1,5 +1,6 @@
 import type { CreditPolicy, RateLimit } from './limits/limit-policy.ts';
 import type { Environment } from './keys/key-format.ts';
+import type { RotationPolicy } from './keys/rotation-policy.ts';
 
 export type KeyStatus = 'active' | 'suspended' | 'revoked';
 
@@ -66,6 +67,8 @@ export interface ApiKeyRecord {
   revokeReason: string | null;
   suspendedAt: number | null;
   enforcement: KeyEnforcement;
+  /** Automatic rotation (src/scheduler); a successor inherits it. null: none. */
+  rotation: RotationPolicy | null;
 }
 
 /** Fields that may change after creation. */
@@ -84,6 +87,7 @@ export type ApiKeyPatch = Partial<
     | 'revokeReason'
     | 'suspendedAt'
     | 'enforcement'
+    | 'rotation'
   >
 >;
 

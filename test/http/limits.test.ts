@@ -94,7 +94,7 @@ describe('rate limits and credits in the verify pipeline', () => {
       policy: { prefix: 'clv', maxTtlMs: { live: 1e10, test: null, dev: null }, defaultGraceMs: 0 },
       cache: { ttlMs: 0, negativeTtlMs: 0, maxEntries: 0 },
       auditOrigin: 'x',
-      limiter: { consume: unavailable, consumeCredits: unavailable, reset: async () => undefined, close: async () => undefined },
+      limiter: { consume: unavailable, consumeCredits: unavailable, peekCredits: unavailable, reset: async () => undefined, close: async () => undefined },
     });
     const app2 = await buildApp({ services: s2, logger: false });
     const res = await app2.inject({ method: 'POST', url: '/v1/keys/verify', headers: bearer(h.owner.secret), payload: { key: k.body.key } });

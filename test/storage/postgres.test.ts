@@ -138,6 +138,8 @@ describe.skipIf(!canConnect)('postgres', () => {
         'paper_positions',
         'paper_quotes',
         'paper_trades',
+        'scheduler_leases',
+        'scheduler_notices',
         'schema_migrations',
         'usage_buckets',
         'users',

@@ -15,6 +15,7 @@ import type { AlertRepo, OwnerRepo, UsageRepo } from './monitor-store.ts';
 import type { PortfolioRepo, QuoteRepo, WaitlistRepo } from './paper-store.ts';
 import type { MfaRepo, UserRepo, WorkspaceSettingsRepo } from './user-store.ts';
 import type { WebhookRepo } from './webhook-store.ts';
+import type { SchedulerRepo } from './scheduler-store.ts';
 import type { SigningSecretRepo } from './signing-secret-store.ts';
 
 /** Cursor pagination: ids are time-sortable, so `afterId` pages in creation order. */
@@ -133,12 +134,14 @@ export interface Repos {
   mfa: MfaRepo;
   workspaceSettings: WorkspaceSettingsRepo;
   webhooks: WebhookRepo;
+  scheduler: SchedulerRepo;
   signingSecrets: SigningSecretRepo;
 }
 
 export type { KeyringRecord, KeyringRepo, RootKeyRecord, SecretListFilter, SecretRecord, SecretRef, SecretSummary, SecretVersionPatch, SecretVersionRecord, SecretsRepo } from './vault-store.ts';
 export type { AlertFilter, AlertRecord, AlertRepo, AlertSeverity, AlertStatus, AlertTransition, KeyLastUse, OffboardedOwner, OwnerRepo, UsageBucketRow, UsageRepo, UsageSeriesQuery, UsageSeriesRow } from './monitor-store.ts';
 export type { SigningSecretRecord, SigningSecretRepo } from './signing-secret-store.ts';
+export type { KeyScanPage, LeaseRecord, NoticeKind, NoticeRecord, SchedulerRepo } from './scheduler-store.ts';
 export type { WebhookAttemptResult, WebhookDeliveryRecord, WebhookDeliveryStatus, WebhookEndpointRecord, WebhookEventType, WebhookRepo } from './webhook-store.ts';
 export type { MfaRepo, TotpEnrolmentRecord, UserPatch, UserRecord, UserRepo, WorkspaceSettingsRecord, WorkspaceSettingsRepo } from './user-store.ts';
 export type { PortfolioRecord, PortfolioRepo, PositionRecord, QuoteRecord, QuoteRepo, TradeRecord, TradeSide, WaitlistEntry, WaitlistRepo } from './paper-store.ts';

@@ -1,4 +1,5 @@
 import { NO_ENFORCEMENT, type KeyEnforcement } from '../../core/model.ts';
+import type { RotationPolicy } from '../../core/keys/rotation-policy.ts';
 import type { Environment } from '../../core/keys/key-format.ts';
 import type {
   AdminTokenRecord,
@@ -39,6 +40,8 @@ export interface KeyRow {
   expires_at: number | null;
   ip_allowlist: unknown;
   enforcement: unknown;
+  /** JSON, or NULL for no rotation policy (migration 009). */
+  rotation: unknown;
   metadata: unknown;
   owner_id: string | null;
   replaces_id: string | null;
@@ -120,6 +123,7 @@ export function keyFromRow(row: KeyRow, json: JsonDecoder): ApiKeyRecord {
     revokeReason: row.revoke_reason,
     suspendedAt: row.suspended_at,
     enforcement: { ...NO_ENFORCEMENT, ...(json(row.enforcement) as Partial<KeyEnforcement>) },
+    rotation: row.rotation === null || row.rotation === undefined ? null : (json(row.rotation) as RotationPolicy),
   };
 }
 

@@ -27,6 +27,7 @@ import { createVaultState, makeMemoryVaultRepos, type VaultState } from './vault
 import { createMonitorState, makeMemoryMonitorRepos, type MonitorState } from './monitor-repos.ts';
 import { createWebhookState, makeMemoryWebhookRepos, type WebhookState } from './webhook-repos.ts';
 import { createSigningSecretState, makeMemorySigningSecretRepos, type SigningSecretState } from './signing-secret-repos.ts';
+import { createSchedulerState, makeMemorySchedulerRepos, type SchedulerState } from './scheduler-repos.ts';
 import { createPaperState, makeMemoryPaperRepos, type PaperState } from './paper-repos.ts';
 import { createUserState, makeMemoryUserRepos, type UserState } from './user-repos.ts';
 
@@ -54,6 +55,7 @@ interface State {
   user: UserState;
   webhook: WebhookState;
   signing: SigningSecretState;
+  scheduler: SchedulerState;
   journal: Journal;
 }
 
@@ -75,6 +77,7 @@ function emptyState(j: Journal): State {
     user: createUserState(j, (id) => workspaces.has(id)),
     webhook: createWebhookState(j, (id) => workspaces.has(id)),
     signing: createSigningSecretState(j),
+    scheduler: createSchedulerState(j),
     journal: j,
   };
 }
@@ -108,6 +111,7 @@ function applyPatch(key: ApiKeyRecord, patch: ApiKeyPatch): ApiKeyRecord {
   if (patch.revokeReason !== undefined) next.revokeReason = patch.revokeReason;
   if (patch.suspendedAt !== undefined) next.suspendedAt = patch.suspendedAt;
   if (patch.enforcement !== undefined) next.enforcement = structuredClone(patch.enforcement);
+  if (patch.rotation !== undefined) next.rotation = structuredClone(patch.rotation);
   return next;
 }
 
@@ -294,7 +298,7 @@ function makeRepos(exec: Exec): Repos {
       ),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))), ...makeMemoryUserRepos((op) => exec((s) => op(s.user))), ...makeMemoryWebhookRepos((op) => exec((s) => op(s.webhook))), ...makeMemorySigningSecretRepos((op) => exec((s) => op(s.signing, s.keys))) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeMemoryVaultRepos((op) => exec((s) => op(s.vault))), ...makeMemoryMonitorRepos((op) => exec((s) => op(s.monitor))), ...makeMemoryPaperRepos((op) => exec((s) => op(s.paper))), ...makeMemoryUserRepos((op) => exec((s) => op(s.user))), ...makeMemoryWebhookRepos((op) => exec((s) => op(s.webhook))), ...makeMemorySigningSecretRepos((op) => exec((s) => op(s.signing, s.keys))), ...makeMemorySchedulerRepos((op) => exec((s) => op({ ...s.scheduler, keys: s.keys }))) };
 }
 
 /**

@@ -23,6 +23,7 @@ import { migratePostgres } from './postgres-migrate.ts';
 import { makePostgresVaultRepos } from './vault-repos.ts';
 import { makePostgresMonitorRepos } from './monitor-repos.ts';
 import { makePostgresWebhookRepos } from './webhook-repos.ts';
+import { makePostgresSchedulerRepos } from './scheduler-repos.ts';
 import { makePostgresSigningSecretRepos } from './signing-secret-repos.ts';
 import { makePostgresPaperRepos } from './paper-repos.ts';
 import { makePostgresUserRepos } from './user-repos.ts';
@@ -101,7 +102,8 @@ const KEY_PATCH_SQL = `UPDATE api_keys SET
   revoked_at = CASE WHEN $19::boolean THEN $20::bigint ELSE revoked_at END,
   revoke_reason = CASE WHEN $21::boolean THEN $22::text ELSE revoke_reason END,
   suspended_at = CASE WHEN $23::boolean THEN $24::bigint ELSE suspended_at END,
-  enforcement = CASE WHEN $25::boolean THEN $26::jsonb ELSE enforcement END
+  enforcement = CASE WHEN $25::boolean THEN $26::jsonb ELSE enforcement END,
+  rotation = CASE WHEN $27::boolean THEN $28::jsonb ELSE rotation END
 WHERE id = $1 AND workspace_id = $2
 RETURNING *`;
 
@@ -123,6 +125,7 @@ function patchValues(workspaceId: string, id: string, patch: ApiKeyPatch): unkno
     ...pair(patch.revokeReason !== undefined, patch.revokeReason),
     ...pair(patch.suspendedAt !== undefined, patch.suspendedAt),
     ...pair(patch.enforcement !== undefined, json(patch.enforcement)),
+    ...pair(patch.rotation !== undefined, patch.rotation === undefined || patch.rotation === null ? null : json(patch.rotation)),
   ];
 }
 
@@ -157,8 +160,8 @@ function makeRepos(run: Run, channel: string): Repos {
       await run(
         `INSERT INTO api_keys (id, workspace_id, name, environment, start, hash, scopes, status, created_at,
            updated_at, expires_at, ip_allowlist, metadata, owner_id, replaces_id, replaced_by_id, revoked_at,
-           revoke_reason, suspended_at, enforcement)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17, $18, $19, $20::jsonb)`,
+           revoke_reason, suspended_at, enforcement, rotation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17, $18, $19, $20::jsonb, $21::jsonb)`,
         [
           key.id,
           key.workspaceId,
@@ -180,6 +183,7 @@ function makeRepos(run: Run, channel: string): Repos {
           key.revokeReason,
           key.suspendedAt,
           json(key.enforcement),
+          key.rotation === null ? null : json(key.rotation),
         ],
       );
     },
@@ -393,7 +397,7 @@ function makeRepos(run: Run, channel: string): Repos {
     },
   };
 
-  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run), ...makePostgresUserRepos(run), ...makePostgresWebhookRepos(run), ...makePostgresSigningSecretRepos(run) };
+  return { workspaces, keys, tokens, audit, changes, ...makePostgresVaultRepos(run), ...makePostgresMonitorRepos(run), ...makePostgresPaperRepos(run), ...makePostgresUserRepos(run), ...makePostgresWebhookRepos(run), ...makePostgresSchedulerRepos(run), ...makePostgresSigningSecretRepos(run) };
 }
 
 /** A client whose connection failed must not go back to the pool; release(err) destroys it. */

@@ -24,6 +24,7 @@ import { makeSqliteVaultRepos, prepareVaultStatements, type VaultStatements } fr
 import { makeSqliteMonitorRepos, prepareMonitorStatements, type MonitorStatements } from './monitor-repos.ts';
 import { makeSqliteWebhookRepos, prepareWebhookStatements, type WebhookStatements } from './webhook-repos.ts';
 import { makeSqliteSigningSecretRepos, prepareSigningSecretStatements, type SigningSecretStatements } from './signing-secret-repos.ts';
+import { makeSqliteSchedulerRepos, prepareSchedulerStatements, type SchedulerStatements } from './scheduler-repos.ts';
 import { makeSqlitePaperRepos, preparePaperStatements, type PaperStatements } from './paper-repos.ts';
 import { makeSqliteUserRepos, prepareUserStatements, type UserStatements } from './user-repos.ts';
 
@@ -62,10 +63,10 @@ function prepareStatements(db: Database.Database) {
     insertKey: db.prepare<[Params]>(
       `INSERT INTO api_keys (id, workspace_id, name, environment, start, hash, scopes, status, created_at,
          updated_at, expires_at, ip_allowlist, metadata, owner_id, replaces_id, replaced_by_id, revoked_at,
-         revoke_reason, suspended_at, enforcement)
+         revoke_reason, suspended_at, enforcement, rotation)
        VALUES (@id, @workspace_id, @name, @environment, @start, @hash, @scopes, @status, @created_at,
          @updated_at, @expires_at, @ip_allowlist, @metadata, @owner_id, @replaces_id, @replaced_by_id,
-         @revoked_at, @revoke_reason, @suspended_at, @enforcement)`,
+         @revoked_at, @revoke_reason, @suspended_at, @enforcement, @rotation)`,
     ),
     findKey: db.prepare<[string, string], KeyRow>('SELECT * FROM api_keys WHERE id = ? AND workspace_id = ?'),
     findKeyByHash: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ?'),
@@ -84,7 +85,8 @@ function prepareStatements(db: Database.Database) {
          revoked_at = CASE WHEN @set_revoked_at THEN @revoked_at ELSE revoked_at END,
          revoke_reason = CASE WHEN @set_revoke_reason THEN @revoke_reason ELSE revoke_reason END,
          suspended_at = CASE WHEN @set_suspended_at THEN @suspended_at ELSE suspended_at END,
-         enforcement = CASE WHEN @set_enforcement THEN @enforcement ELSE enforcement END
+         enforcement = CASE WHEN @set_enforcement THEN @enforcement ELSE enforcement END,
+         rotation = CASE WHEN @set_rotation THEN @rotation ELSE rotation END
        WHERE id = @id AND workspace_id = @workspace_id
        RETURNING *`,
     ),
@@ -188,6 +190,7 @@ function patchParams(workspaceId: string, id: string, patch: ApiKeyPatch): Param
   set('revoke_reason', patch.revokeReason !== undefined, patch.revokeReason ?? null);
   set('suspended_at', patch.suspendedAt !== undefined, patch.suspendedAt ?? null);
   set('enforcement', patch.enforcement !== undefined, JSON.stringify(patch.enforcement ?? null));
+  set('rotation', patch.rotation !== undefined, patch.rotation === undefined || patch.rotation === null ? null : JSON.stringify(patch.rotation));
   return params;
 }
 
@@ -199,6 +202,7 @@ function makeRepos(
   us: UserStatements,
   whs: WebhookStatements,
   sss: SigningSecretStatements,
+  schs: SchedulerStatements,
   keyList: (sql: string) => Statement<[Params], KeyRow>,
   eventList: (sql: string) => Statement<[Params], EventRow>,
   exec: Exec,
@@ -241,6 +245,7 @@ function makeRepos(
           revoke_reason: key.revokeReason,
           suspended_at: key.suspendedAt,
           enforcement: JSON.stringify(key.enforcement),
+          rotation: key.rotation === null ? null : JSON.stringify(key.rotation),
         });
       }),
     findById: (workspaceId, id) =>
@@ -413,7 +418,7 @@ function makeRepos(
     workspacesNeedingCheckpoint: () => exec(() => s.workspacesNeedingCheckpoint.all().map((r) => r.workspace_id)),
   };
 
-  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec), ...makeSqliteUserRepos(us, exec), ...makeSqliteWebhookRepos(whs, exec), ...makeSqliteSigningSecretRepos(sss, exec) };
+  return { workspaces, keys, tokens, audit, changes: NO_ANNOUNCE, ...makeSqliteVaultRepos(vs, exec), ...makeSqliteMonitorRepos(ms, exec), ...makeSqlitePaperRepos(ps, exec), ...makeSqliteUserRepos(us, exec), ...makeSqliteWebhookRepos(whs, exec), ...makeSqliteSigningSecretRepos(sss, exec), ...makeSqliteSchedulerRepos(schs, exec) };
 }
 
 /**
@@ -434,6 +439,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   let us: UserStatements;
   let whs: WebhookStatements;
   let sss: SigningSecretStatements;
+  let schs: SchedulerStatements;
   let keyList: (sql: string) => Statement<[Params], KeyRow>;
   let eventList: (sql: string) => Statement<[Params], EventRow>;
   try {
@@ -449,6 +455,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     us = prepareUserStatements(db);
     whs = prepareWebhookStatements(db);
     sss = prepareSigningSecretStatements(db);
+    schs = prepareSchedulerStatements(db);
     keyList = statementCache<KeyRow>(db);
     eventList = statementCache<EventRow>(db);
   } catch (err) {
@@ -461,7 +468,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (!db.open) throw new Error('sqlite store is closed');
     return op();
   };
-  const direct = makeRepos(s, vs, ms, ps, us, whs, sss, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
+  const direct = makeRepos(s, vs, ms, ps, us, whs, sss, schs, keyList, eventList, async (op) => (mutex.busy ? mutex.run(() => run(op)) : run(op)));
 
   return {
     kind: 'sqlite',
@@ -470,7 +477,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       mutex.run(async () => {
         run(() => s.begin.run());
         let active = true;
-        const tx = makeRepos(s, vs, ms, ps, us, whs, sss, keyList, eventList, async (op) => {
+        const tx = makeRepos(s, vs, ms, ps, us, whs, sss, schs, keyList, eventList, async (op) => {
           if (!active) throw transactionEnded();
           return run(op);
         });
