@@ -89,8 +89,9 @@ function verifyPack(doc: EvidenceReport, snap: LogSnapshot, bundle: string): Pac
 
 function readme(doc: EvidenceReport, snap: LogSnapshot, v: PackVerification): string {
   const width = Math.max(...Object.keys(FILES).map((f) => f.length));
-  return `Clavis evidence pack (${EVIDENCE_PACK_FORMAT})
-=================================================
+  const title = `Clavis evidence pack (${EVIDENCE_PACK_FORMAT})`;
+  return `${title}
+${'='.repeat(title.length)}
 
 Workspace:  ${doc.workspaceId}
 Period:     ${doc.from} (inclusive) to ${doc.to} (exclusive)
