@@ -124,6 +124,10 @@ for (const c of STORES) {
       const rotated = await h.services.keys.rotate(acting, longLived.record.id, 3600);
       await h.services.tokens.create({ tokenId: h.owner.record.id, workspaceId: ws, role: 'owner' }, { name: 'auditor', role: 'auditor' });
       const inPeriod = (await h.services.alerts.raise(finding(tricky.record.id, 'a3', 12))).alert;
+      // Another workspace's key, events and alert: never in this workspace's evidence.
+      const tenant = await h.services.workspaces.create({ tokenId: h.owner.record.id, workspaceId: ws, role: 'owner' }, 'tenant');
+      const foreign = await h.services.keys.create({ workspaceId: tenant.workspace.id, actor: { type: 'system', id: 't' } }, { name: 'foreign', environment: 'test', scopes: ['prices:read'] });
+      const foreignAlert = (await h.services.alerts.raise({ ...finding(foreign.record.id, 'f1', 12), workspaceId: tenant.workspace.id })).alert;
       at(15);
       await h.services.alerts.acknowledge(acting, inPeriod.id, 'looking');
       // After it.
@@ -170,6 +174,8 @@ for (const c of STORES) {
         expect(body).not.toContain(k.secret);
       }
       expect(body).not.toContain('198.51.100.77');
+      expect(body).not.toContain(foreign.record.id);
+      expect(body).not.toContain(foreignAlert.id);
       expect(body).not.toContain(auditor);
     });
 
