@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { Pool, type Dispatcher } from 'undici';
 import type { ApiKeyRecord } from '../core/model.ts';
 import { sendProblem, registerErrorHandler } from '../http/plugins/error-handler.ts';
+import { clientErrorHandler, frameworkErrors } from '../http/plugins/edge-errors.ts';
 import { createRequestIdGenerator } from '../core/ids.ts';
 import type { Services } from '../services.ts';
 import { admit } from './admission.ts';
@@ -107,9 +108,13 @@ export async function buildGatewayApp(opts: GatewayAppOptions): Promise<FastifyI
   // Streams (server-sent events, long downloads) may pause for long: no body timeout.
   const pool = new Pool(upstream.origin, { headersTimeout, bodyTimeout: 0 });
 
+  const requestIds = createRequestIdGenerator();
   const app = Fastify({
     logger: opts.logger ?? false,
-    genReqId: createRequestIdGenerator(),
+    genReqId: requestIds,
+    // Parser and router refusals answer problem+json with a registry code, like every other.
+    clientErrorHandler: clientErrorHandler(requestIds),
+    frameworkErrors,
     requestIdHeader: false,
     return503OnClosing: true,
     ...(opts.https !== undefined ? { https: opts.https } : {}),

@@ -13,6 +13,7 @@ import { registerStepUp } from './plugins/step-up.ts';
 import { UserView } from './routes/v1/users-schemas.ts';
 import { registerConsumerGuard } from './plugins/consumer-guard.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
+import { clientErrorHandler, frameworkErrors } from './plugins/edge-errors.ts';
 import { healthz, readyz } from './routes/health.ts';
 import { metrics } from './routes/metrics.ts';
 import { V1_ROUTES } from './routes/v1/index.ts';
@@ -61,10 +62,14 @@ const ERRORS_DOC = new URL('../../docs/reference/errors.md', import.meta.url);
  */
 export async function buildApp(opts: AppOptions): Promise<App> {
   const { services } = opts;
+  const requestIds = createRequestIdGenerator();
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimitBytes ?? 65_536,
-    genReqId: createRequestIdGenerator(),
+    genReqId: requestIds,
+    // Parser and router refusals answer problem+json with a registry code, like every other.
+    clientErrorHandler: clientErrorHandler(requestIds),
+    frameworkErrors,
     requestIdHeader: false,
     return503OnClosing: true,
     ...(opts.https !== undefined ? { https: opts.https } : {}),

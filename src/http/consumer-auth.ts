@@ -6,7 +6,8 @@ import type { KeyVerifier, VerifyResult } from '../core/keys/verify.ts';
 import type { UsageSink } from '../monitor/usage-event.ts';
 
 const EMPTY_SHA256 = createHash('sha256').digest('hex');
-const BEARER = /^Bearer ([^\s]+)$/;
+// The scheme is case-insensitive (RFC 9110 §11.1), as the SDK middleware reads it.
+const BEARER = /^Bearer ([^\s]+)$/i;
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];

@@ -22,6 +22,11 @@ export const ERROR_CODES = {
   HIGH_RISK_POLICY: { status: 400, title: 'A high-risk scope needs an IP allowlist and a signing requirement' },
   BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are larger than the server reads' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not valid HTTP' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time' },
+  INVALID_URL: { status: 400, title: 'The request path is not a valid URL' },
+  URL_TOO_LONG: { status: 414, title: 'A path segment is longer than the server accepts' },
   // Authentication and authorisation of admin tokens
   AUTH_REQUIRED: { status: 401, title: 'An admin token is required' },
   AUTH_INVALID: { status: 401, title: 'The admin token is not valid' },

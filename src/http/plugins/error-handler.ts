@@ -91,6 +91,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     const mapped = frameworkCode(err);
     if (mapped !== null) return sendProblem(reply, request, mapped.code, mapped.detail);
+    // A client that hung up mid-body is not a server failure (and no one reads the answer).
+    if (err.code === 'ECONNRESET' && request.raw.destroyed) {
+      request.log.info({ err: { message: err.message, code: err.code } }, 'client closed the connection mid-request');
+      return sendProblem(reply, request, 'MALFORMED_REQUEST', 'the connection closed before the request was complete');
+    }
     request.log.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'unexpected error');
     return sendProblem(reply, request, 'INTERNAL_ERROR', 'an unexpected error occurred; quote the requestId when reporting it');
   });
