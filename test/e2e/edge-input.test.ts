@@ -179,6 +179,11 @@ describe('the server (admin API and data API)', () => {
       }
       const s = signature();
       expect(await code({ key: keys.hmac.key, signature: { ...s, nonce: `${s.nonce.slice(0, -1)}${s.nonce.endsWith('a') ? 'b' : 'a'}` } }, 'different nonce')).toEqual([200, 'SIGNATURE_INVALID']);
+      // A URL no canonical form can encode (a lone surrogate, written as a JSON escape): refused, not a 500.
+      for (const key of [keys.hmac.key, keys.ed25519]) {
+        const body = JSON.stringify({ key, signature: { ...signature(), url: '/v1/orders?a=LONE' } }).replace('LONE', '\\ud800');
+        expect(await code(body, 'lone surrogate in the signed URL')).toEqual([200, 'SIGNATURE_INVALID']);
+      }
     });
 
     it('malformed JSON: 400 INVALID_JSON', async () => {
