@@ -27,6 +27,10 @@ function refusalDetail(code: VerifyCode, route: GatewayRoute): string {
       return 'the key belongs to another environment than this gateway serves';
     case 'SIGNATURE_REQUIRED':
       return 'the key requires signed requests: send X-Clavis-Timestamp, X-Clavis-Nonce and X-Clavis-Signature';
+    case 'SIGNATURE_INVALID':
+      return "the signature does not verify over METHOD, path?sorted-query, timestamp, nonce and the SHA-256 of the body, with the key's Ed25519 private key or HMAC secret";
+    case 'REPLAYED':
+      return 'the timestamp is outside the accepted window or the nonce was already used: sign each request afresh';
     default:
       return `the gateway refused the key: ${code}`;
   }
