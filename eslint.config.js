@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/scheduler/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -142,6 +142,11 @@ export const SETTINGS = {
   CLAVIS_PLAYBOOKS_DIR: { description: 'Folder of playbook files (`*.yaml`, `*.yml`, or `*.json` as before; docs/guides/webhooks-and-playbooks.md) the server loads at start; a file that does not validate stops the start. Unset: the playbooks shipped in `playbooks/`.', schema: z.string().min(1).optional() },
   CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS: { description: 'How often this node sends due webhook deliveries (each leased in the database, so one node sends a given message). 0 turns delivery off on this node.', default: '5', schema: seconds.max(3600) },
   CLAVIS_WEBHOOK_ALLOWED_NETWORKS: { description: 'Comma-separated addresses or CIDR ranges webhook endpoints may reach although they are internal (loopback, RFC 1918, fc00::/7, link-local, …), e.g. `10.20.0.0/16` for an on-premises receiver or `127.0.0.1,::1` for one on this host; plain `http` URLs are accepted only to these. Unset: webhooks go only to public addresses, over https. Checked at creation and on every delivery connection (docs/guides/webhooks-and-playbooks.md).', schema: cidrList.optional() },
+  CLAVIS_SCHEDULER_INTERVAL_SECONDS: { description: 'How often this node runs the rotation and expiry scheduler (docs/guides/rotation.md): due vault rotations, `key.rotation_due`, `key.expiring_soon` and `key.quota_low` notices, suspension of idle high-risk keys. One node at a time acts (a lease in the database); the others find it held. 0 turns the scheduler off on this node.', default: '60', schema: seconds.max(86_400) },
+  CLAVIS_SCHEDULER_LEASE_SECONDS: { description: 'How long a node holds the scheduler lease after each tick and page (it renews it while it works). If the holder dies, another node takes over this long after its last renewal; keep it well above the clock skew between nodes.', default: '180', schema: seconds.min(10).max(86_400) },
+  CLAVIS_EXPIRY_NOTICE_DAYS: { description: 'The scheduler sends `key.expiring_soon` (audit event and webhook) once per key when its expiry is this many days away or less (not for keys that rotate into the vault). 0: never.', default: '7', schema: seconds.max(365) },
+  CLAVIS_QUOTA_LOW_PERCENT: { description: 'The scheduler sends `key.quota_low` once per credit period when a key has fewer credits left than this percentage of its quota. 0: never.', default: '10', schema: seconds.max(100) },
+  CLAVIS_HIGH_RISK_IDLE_DAYS: { description: 'The scheduler suspends active keys with a high-risk scope (trade, withdraw, admin) that were neither used nor changed for this many days (a key never used counts from its creation or last change, e.g. a resume); audited, with a `key.suspended` webhook. 0: never.', default: '30', schema: seconds.max(3650) },
   CLAVIS_WEBHOOK_MAX_ATTEMPTS: { description: 'Attempts per webhook delivery (backoff 5 s, 30 s, 2 min, 10 min, then 30 min) before it is marked failed in the delivery log.', default: '6', schema: count(1) },
   CLAVIS_USAGE_RETENTION_DAYS: { description: 'Per-minute usage buckets older than this are deleted (checked once a day at a flush); 0 keeps them forever.', default: '90', schema: seconds.max(3650) },
   CLAVIS_REPORT_ROTATION_DAYS: { description: 'Hygiene report: keys older than this many days and not rotated are `rotation-overdue` (until keys carry their own rotation policy). `--rotation-days` / `rotationDays` override it per report.', default: '90', schema: seconds.min(1).max(3650) },
@@ -228,6 +233,8 @@ export interface Config {
   };
   /** Webhook delivery (docs/guides/webhooks-and-playbooks.md). */
   webhooks: { pollIntervalSeconds: number; maxAttempts: number; allowedNetworks: string[] };
+  /** The rotation and expiry scheduler (docs/guides/rotation.md); intervalSeconds 0: off on this node. */
+  scheduler: { intervalSeconds: number; leaseSeconds: number; expiryNoticeDays: number; quotaLowPercent: number; highRiskIdleDays: number };
   /** Playbook folder; undefined: the shipped playbooks. */
   playbooksDir: string | undefined;
   /** Default periods of the hygiene report, in days (docs/guides/reports.md). */
@@ -319,6 +326,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       r.CLAVIS_GATEWAY_UPSTREAM !== undefined && r.CLAVIS_GATEWAY_ROUTES_FILE !== undefined
         ? { upstream: r.CLAVIS_GATEWAY_UPSTREAM, routesFile: resolve(r.CLAVIS_GATEWAY_ROUTES_FILE), port: r.CLAVIS_GATEWAY_PORT, trustProxy: r.CLAVIS_GATEWAY_TRUST_PROXY ?? [] }
         : undefined,
+    scheduler: {
+      intervalSeconds: r.CLAVIS_SCHEDULER_INTERVAL_SECONDS,
+      leaseSeconds: r.CLAVIS_SCHEDULER_LEASE_SECONDS,
+      expiryNoticeDays: r.CLAVIS_EXPIRY_NOTICE_DAYS,
+      quotaLowPercent: r.CLAVIS_QUOTA_LOW_PERCENT,
+      highRiskIdleDays: r.CLAVIS_HIGH_RISK_IDLE_DAYS,
+    },
     webhooks: { pollIntervalSeconds: r.CLAVIS_WEBHOOK_POLL_INTERVAL_SECONDS, maxAttempts: r.CLAVIS_WEBHOOK_MAX_ATTEMPTS, allowedNetworks: r.CLAVIS_WEBHOOK_ALLOWED_NETWORKS ?? [] },
     playbooksDir: r.CLAVIS_PLAYBOOKS_DIR,
     reports: { rotationDays: r.CLAVIS_REPORT_ROTATION_DAYS, unusedDays: r.CLAVIS_REPORT_UNUSED_DAYS, overPrivilegeDays: r.CLAVIS_REPORT_OVER_PRIVILEGE_DAYS },

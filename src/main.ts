@@ -8,6 +8,7 @@ import { REDACT_PATHS, buildApp } from './http/app.ts';
 import { listeningPort, openServerState, readTls, serverUrls, sqlitePath } from './server-setup.ts';
 import { startMarketDataThread } from './market/market-data-thread.ts';
 import { readVaultApiKey } from './market/vault-api-key.ts';
+import { startSchedulerLoop, type SchedulerLoop } from './scheduler/scheduler-loop.ts';
 
 /** Where the first admin token is written; the file is the only place it ever appears. */
 export function adminTokenPath(config: Config): string {
@@ -99,6 +100,20 @@ export async function main(env: Record<string, string | undefined> = process.env
     webhookTimer.unref();
   }
 
+  // The rotation and expiry scheduler: every node ticks, the one holding the lease acts. Each
+  // action is audited (and a webhook); the log line names the key, never anything secret.
+  let schedulerLoop: SchedulerLoop | undefined;
+  if (config.scheduler.intervalSeconds > 0) {
+    schedulerLoop = startSchedulerLoop(services.scheduler, {
+      intervalMs: config.scheduler.intervalSeconds * 1000,
+      onReport: (r) => {
+        for (const a of r.actions) log.info({ action: a.type, workspaceId: a.workspaceId, keyId: a.keyId, successorId: a.successorId }, `scheduler: ${a.detail}`);
+        for (const f of r.failures) log.warn({ action: f.type, workspaceId: f.workspaceId, keyId: f.keyId }, `scheduler: ${f.type} failed: ${f.error}`);
+      },
+      onError: (err) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'scheduler tick failed'),
+    });
+  }
+
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
@@ -107,6 +122,8 @@ export async function main(env: Record<string, string | undefined> = process.env
     if (timer !== undefined) clearInterval(timer);
     if (usageTimer !== undefined) clearInterval(usageTimer);
     if (webhookTimer !== undefined) clearInterval(webhookTimer);
+    // Stops ticking at once; the running tick finishes and the lease is given up before the store closes.
+    const schedulerStopped = schedulerLoop?.stop().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'scheduler stop failed'));
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     (gateway === undefined ? Promise.resolve() : gateway.app.close())
@@ -116,6 +133,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       .then(() => services.usage.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'usage flush at shutdown failed')))
       // Playbooks fired by the last alerts finish before the store closes.
       .then(() => services.playbooks.settled())
+      .then(() => schedulerStopped)
       .then(() => services.audit.checkpointAll())
       .then(() => state.close())
       .then(() => marketData?.close())

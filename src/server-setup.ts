@@ -77,6 +77,7 @@ export async function openServerState(config: Config, extra: Pick<ServiceOptions
     webhooks: { maxAttempts: config.webhooks.maxAttempts, allowedNetworks: config.webhooks.allowedNetworks },
     playbooks: loadPlaybooks(config.playbooksDir ?? SHIPPED_PLAYBOOKS_DIR),
     hygiene: config.reports,
+    scheduler: { expiryNoticeDays: config.scheduler.expiryNoticeDays, quotaLowPercent: config.scheduler.quotaLowPercent, highRiskIdleDays: config.scheduler.highRiskIdleDays, leaseMs: config.scheduler.leaseSeconds * 1000 },
     monitor: {
       ...(config.monitor.geoip ? { geo: loadGeoipLite() } : {}),
       thresholds: config.monitor.thresholds,

@@ -32,6 +32,7 @@ import { totpDataKeys } from './core/mfa/totp-secret-box.ts';
 import { SigningSecretBox, hmacKeySource, signingSecretDataKeys } from './core/signing/signing-secret-box.ts';
 import { UserService } from './core/users/user-service.ts';
 import { PlaybookEngine } from './playbooks/playbook-engine.ts';
+import { Scheduler, type SchedulerSettings } from './scheduler/scheduler.ts';
 import { HYGIENE_DEFAULTS, type HygieneOptions } from './reports/hygiene-report.ts';
 import type { Playbook } from './playbooks/playbook.ts';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.ts';
@@ -88,6 +89,8 @@ export interface ServiceOptions {
    * egress filter's allowed networks (default none: public https receivers only) and resolver (tests).
    */
   webhooks?: { nodeId?: string; maxAttempts?: number; backoffMs?: readonly number[]; timeoutMs?: number; allowedNetworks?: readonly string[]; resolve?: ResolveHost };
+  /** The rotation and expiry scheduler: its rules (defaults 7 days, 10 %, 30 days), lease length (180 s) and lease holder name (default random). */
+  scheduler?: Partial<SchedulerSettings> & { nodeId?: string };
   /** Default periods of the hygiene report (CLAVIS_REPORT_*_DAYS); default HYGIENE_DEFAULTS. */
   hygiene?: Partial<Pick<HygieneOptions, 'rotationDays' | 'unusedDays' | 'overPrivilegeDays'>>;
 }
@@ -148,6 +151,8 @@ export interface Services {
   webhookDispatcher: WebhookDispatcher;
   /** Declarative incident response: manual runs, alert-fired runs, the compromise hook. */
   playbooks: PlaybookEngine;
+  /** Rotations into the vault, lifecycle notices, idle high-risk suspension; the server ticks it on a timer. */
+  scheduler: Scheduler;
   /** Default periods of the hygiene report and the usage retention it reads within. */
   hygiene: HygieneOptions;
 }
@@ -165,7 +170,9 @@ export function createServices(opts: ServiceOptions): Services {
   const keyring = opts.keyring ?? new Keyring(clock, 'no key provider is configured');
   // HMAC signing secrets of keys: sealed under the keyring, unsealed once per verify cache entry.
   const signingSecrets = new SigningSecretBox(opts.store, keyring);
-  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache, nonces: opts.nonces ?? createMemoryNonceStore(), limiter: opts.limiter ?? createMemoryLimiter(), signatureWindowMs: opts.signatureWindowMs ?? 5000, hmacKeys: hmacKeySource(opts.store, signingSecrets) });
+  // One limiter: the verifier charges it, the scheduler reads credit balances from it.
+  const limiter = opts.limiter ?? createMemoryLimiter();
+  const verifier = new KeyVerifier({ keys: opts.store.keys, clock, cache: opts.cache, nonces: opts.nonces ?? createMemoryNonceStore(), limiter, signatureWindowMs: opts.signatureWindowMs ?? 5000, hmacKeys: hmacKeySource(opts.store, signingSecrets) });
   const keys = new KeyService({ store: opts.store, audit, clock, ids, policy: opts.policy, onKeyChanged: (h) => verifier.invalidate(h), signingSecrets });
   const tokens = new TokenService({ store: opts.store, audit, clock, ids, prefix: opts.policy.prefix, cacheTtlMs: opts.cache.ttlMs });
   const workspaces = new WorkspaceService({ store: opts.store, audit, tokens, clock, ids });
@@ -232,6 +239,11 @@ export function createServices(opts: ServiceOptions): Services {
     webhooks: new WebhookService({ store: opts.store, audit, clock, ids, box: webhookBox, egress }),
     webhookDispatcher,
     playbooks,
+    scheduler: new Scheduler({
+      store: opts.store, keys, secrets, audit, limiter, clock,
+      nodeId: opts.scheduler?.nodeId ?? `node-${randomBytes(6).toString('hex')}`,
+      settings: { expiryNoticeDays: 7, quotaLowPercent: 10, highRiskIdleDays: 30, leaseMs: 180_000, ...opts.scheduler },
+    }),
     hygiene: { ...HYGIENE_DEFAULTS, ...opts.hygiene, usageRetentionDays: m.retentionDays ?? 90 },
   };
 }

@@ -4,6 +4,7 @@ import type {
   HygieneReport,
   Playbook,
   PlaybookRun,
+  SchedulerTick,
   CreatedWebhook,
   WebhookDelivery,
   WebhookEndpoint,
@@ -342,6 +343,10 @@ export class ClavisClient {
   /** Runs a playbook on a key or an owner; `dryRun` shows what it would do and changes nothing. */
   runPlaybook(name: string, input: { keyId?: string; ownerId?: string; dryRun?: boolean } = {}): Promise<PlaybookRun> {
     return this.#call('POST', `/v1/playbooks/${encodeURIComponent(name)}/run`, input);
+  }
+  /** Runs the rotation and expiry scheduler once now (operator workspace); `dryRun` reports what it would do. */
+  runScheduler(opts: { dryRun?: boolean } = {}): Promise<SchedulerTick> {
+    return this.#call('POST', '/v1/scheduler/run', opts);
   }
   /** The endpoint's delivery log, newest first. */
   listWebhookDeliveries(id: string, query: { limit?: number; cursor?: string } = {}): Promise<PageOf<WebhookDelivery>> {

@@ -24,6 +24,8 @@ export interface ApiKey {
   signing: KeySigning | null;
   rateLimits: RateLimit[];
   credits: CreditPolicy | null;
+  /** Automatic rotation by the scheduler, or null. */
+  rotation: RotationPolicy | null;
   /** Latest verification of the key (null: never used); present on getKey and listKeys. */
   lastUsedAt?: string | null;
   /** Client address of that verification. */
@@ -104,6 +106,19 @@ export interface CreditPolicy {
 }
 
 /**
+ * A key's automatic rotation (docs/guides/rotation.md): every `everyDays` the scheduler rotates the
+ * key and writes the successor into the secrets vault at `vaultPath` (`vault`), or sends
+ * `key.rotation_due` (`notify`). The old key keeps working `graceHours`.
+ */
+export interface RotationPolicy {
+  everyDays: number;
+  graceHours: number;
+  mode: 'vault' | 'notify';
+  /** Required for `vault`: a secret path in the key's workspace and environment. */
+  vaultPath?: string;
+}
+
+/**
  * A key's signed-request requirement: Ed25519 (the consumer's public key, raw 32 bytes, base64)
  * or HMAC-SHA256 (a secret Clavis issued; never shown again after the answer that issued it).
  */
@@ -139,6 +154,7 @@ export interface CreateKeyRequest {
   signing?: KeySigningRequest;
   rateLimits?: RateLimit[];
   credits?: CreditPolicy;
+  rotation?: RotationPolicy;
 }
 
 export interface UpdateKeyRequest {
@@ -150,6 +166,8 @@ export interface UpdateKeyRequest {
   signing?: KeySigningRequest | null;
   rateLimits?: RateLimit[];
   credits?: CreditPolicy | null;
+  /** null removes the rotation policy. */
+  rotation?: RotationPolicy | null;
 }
 
 export interface ListKeysQuery {
@@ -427,7 +445,7 @@ export interface RewrapResult {
 }
 
 /** An event a webhook endpoint can subscribe to (docs/guides/webhooks-and-playbooks.md). */
-export type WebhookEventType = 'alert.raised' | 'key.created' | 'key.rotated' | 'key.revoked' | 'key.suspended' | 'key.resumed' | 'playbook.completed' | 'playbook.failed' | 'playbook.notify';
+export type WebhookEventType = 'alert.raised' | 'key.created' | 'key.rotated' | 'key.revoked' | 'key.suspended' | 'key.resumed' | 'key.rotation_due' | 'key.expiring_soon' | 'key.quota_low' | 'playbook.completed' | 'playbook.failed' | 'playbook.notify';
 
 /** A webhook endpoint: never its secret. */
 export interface WebhookEndpoint {
@@ -473,6 +491,21 @@ export interface PlaybookStep {
   reason?: string;
   gracePeriodSeconds?: number;
   message?: string;
+}
+
+export type SchedulerActionType = 'key.rotated' | 'key.rotation_due' | 'key.expiring_soon' | 'key.quota_low' | 'key.suspended';
+
+/** What one scheduler tick did, or would do in a dry run (`runScheduler`). */
+export interface SchedulerTick {
+  startedAt: string;
+  /** The node that ran it. */
+  node: string;
+  dryRun: boolean;
+  /** Why nothing (or not everything) was done: another node holds the lease, or it was lost. */
+  skipped: string | null;
+  actions: { type: SchedulerActionType; workspaceId: string; keyId: string; successorId: string | null; detail: string }[];
+  /** Due actions that failed; the next tick tries again. */
+  failures: { type: SchedulerActionType; workspaceId: string; keyId: string; error: string }[];
 }
 
 /** What a playbook run did, step by step (or would do, for a dry run). */

@@ -15,6 +15,7 @@ import { registerKeysRotate } from './commands/keys-rotate.ts';
 import { registerKeysSuspend } from './commands/keys-suspend.ts';
 import { registerPlaybook } from './commands/playbook.ts';
 import { registerReport } from './commands/report.ts';
+import { registerScheduler } from './commands/scheduler.ts';
 import { registerKeysUpdate } from './commands/keys-update.ts';
 import { registerKeysVerify } from './commands/keys-verify.ts';
 import { registerGateway } from './commands/gateway.ts';
@@ -137,6 +138,7 @@ Examples:
   registerScan(program, ctx);
   registerPlaybook(program, ctx);
   registerReport(program, ctx);
+  registerScheduler(program, ctx);
 
   registerInit(program, ctx);
   const secrets = group(program, 'secrets', 'Store and read encrypted secrets (exchange API keys, webhook secrets…)', '  $ clavis secrets put live exchanges/binance/api-secret < secret.txt\n  $ clavis secrets get live exchanges/binance/api-secret');

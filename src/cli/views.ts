@@ -1,4 +1,4 @@
-import type { AdminToken, ApiKey, AuditEvent } from '@clavis/sdk';
+import type { AdminToken, ApiKey, AuditEvent, RotationPolicy } from '@clavis/sdk';
 import type { AuditEvent as LogEvent } from '../core/model.ts';
 import type { Row } from './output.ts';
 
@@ -28,11 +28,19 @@ export function keyRecord(k: ApiKey): [string, unknown][] {
     ['created', k.createdAt],
     ['updated', k.updatedAt],
     ['expires', k.expiresAt ?? 'never'],
+    ['rotation', rotationText(k.rotation)],
     ['replaces', k.replacesId],
     ['replaced by', k.replacedById],
     ...(k.suspendedAt !== null ? ([['suspended', k.suspendedAt]] as [string, unknown][]) : []),
     ...(k.revokedAt !== null ? ([['revoked', k.revokedAt], ['revoke reason', k.revokeReason]] as [string, unknown][]) : []),
   ];
+}
+
+/** A key's rotation policy in words. */
+function rotationText(r: RotationPolicy | null): string {
+  if (r === null) return 'none';
+  const how = r.mode === 'vault' ? `into the vault at ${r.vaultPath ?? '?'}` : 'by notice (key.rotation_due)';
+  return `every ${r.everyDays} days ${how}, ${r.graceHours} h grace`;
 }
 
 /** Column headers of a token list. */

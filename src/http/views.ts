@@ -31,6 +31,10 @@ export const KeyView = Type.Object(
     signing: Type.Union([Type.Object({ scheme: Type.Literal('ed25519'), publicKey: Type.String() }), Type.Object({ scheme: Type.Literal('hmac-sha256') }), Type.Null()], { description: 'Signed-request requirement, or null. An HMAC secret is never shown here (only once, when issued).' }),
     rateLimits: Type.Array(Type.Object({ name: Type.String(), algorithm: Type.Union([Type.Literal('sliding-window'), Type.Literal('token-bucket')]), limit: Type.Integer(), windowSeconds: Type.Integer() })),
     credits: Type.Union([Type.Object({ quota: Type.Integer(), refill: Type.Union([Type.Literal('daily'), Type.Literal('monthly'), Type.Literal('none')]) }), Type.Null()]),
+    rotation: Type.Union(
+      [Type.Object({ everyDays: Type.Integer(), graceHours: Type.Integer(), mode: Type.Union([Type.Literal('vault'), Type.Literal('notify')]), vaultPath: Type.Optional(Type.String()) }), Type.Null()],
+      { description: 'Automatic rotation by the scheduler (docs/guides/rotation.md), or null' },
+    ),
     lastUsedAt: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'Time of the latest verification of this key (written every CLAVIS_USAGE_FLUSH_INTERVAL_SECONDS); null: never used. Present on GET /v1/keys and GET /v1/keys/{id}.' })),
     lastUsedIp: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Client address of that verification (the verify `ip`, else the caller)' })),
   },
@@ -65,6 +69,7 @@ export function keyView(k: ApiKeyRecord, now: number, lastUse?: KeyLastUse | nul
     signing: k.enforcement.signing,
     rateLimits: k.enforcement.rateLimits,
     credits: k.enforcement.credits,
+    rotation: k.rotation,
     ...(lastUse === undefined ? {} : { lastUsedAt: lastUse === null ? null : iso(lastUse.at), lastUsedIp: lastUse?.ip ?? null }),
   };
 }

@@ -72,6 +72,7 @@ const CALLS = {
   getHygieneReport: (c) => c.getHygieneReport({ rotationDays: 30, unusedDays: 60, overPrivilegeDays: 30 }),
   getEvidenceReport: (c) => c.getEvidenceReport({ from: '2026-01-01', to: '2026-03-31' }),
   runPlaybook: (c) => c.runPlaybook('key-compromise', { keyId: 'key_1', ownerId: 'o', dryRun: true }),
+  runScheduler: (c) => c.runScheduler({ dryRun: true }),
   listWebhookDeliveries: (c) => c.listWebhookDeliveries('whk_1', { limit: 1, cursor: 'c' }),
 } satisfies Record<ClientMethod, (c: ClavisClient) => Promise<unknown>>;
 

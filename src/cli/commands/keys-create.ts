@@ -4,9 +4,10 @@ import { clientOf, jsonOf, type CliContext } from '../context.ts';
 import { emit, formatRecord, note } from '../output.ts';
 import { collect, integer, isoDate, jsonObject } from '../parsers.ts';
 import { SHOWN_ONCE, keyRecord } from '../views.ts';
+import { addRotationOptions, rotationRequest, type RotationOptions } from './keys-rotation.ts';
 import { SHOWN_BOTH, SIGNING_SECRET_NOTE, publicKeyOption, signingOption, signingRequest } from './keys-signing.ts';
 
-interface Options {
+interface Options extends RotationOptions {
   name: string;
   env: Environment;
   scope: string[];
@@ -21,8 +22,7 @@ interface Options {
 
 /** `clavis keys create`: issues a key and prints it, the only time it is ever shown. */
 export function registerKeysCreate(keys: Command, ctx: CliContext): void {
-  keys
-    .command('create')
+  addRotationOptions(keys.command('create'), false)
     .description('Create an API key and print it once')
     .requiredOption('--name <name>', 'human-readable name (1–100 characters)')
     .addOption(new Option('--env <environment>', 'environment the key verifies in').choices(['live', 'test', 'dev']).makeOptionMandatory())
@@ -58,6 +58,8 @@ Examples:
       if (o.ip !== undefined) req.ipAllowlist = o.ip;
       if (o.owner !== undefined) req.ownerId = o.owner;
       if (o.metadata !== undefined) req.metadata = o.metadata;
+      const rotation = rotationRequest(o);
+      if (rotation !== undefined && rotation !== null) req.rotation = rotation;
       const signing = signingRequest(o.signing, o.publicKey);
       if (signing !== undefined && signing !== null) req.signing = signing;
       const created = await clientOf(cmd, ctx).createKey(req);

@@ -4,10 +4,11 @@ import { clientOf, jsonOf, type CliContext } from '../context.ts';
 import { CliError } from '../io.ts';
 import { emit, formatRecord, note } from '../output.ts';
 import { collect, isoDate, jsonObject } from '../parsers.ts';
+import { addRotationOptions, rotationRequest, type RotationOptions } from './keys-rotation.ts';
 import { SHOWN_ONCE, keyRecord } from '../views.ts';
 import { SIGNING_SECRET_NOTE, publicKeyOption, signingOption, signingRequest } from './keys-signing.ts';
 
-interface Options {
+interface Options extends RotationOptions {
   name?: string;
   scope?: string[];
   ip?: string[];
@@ -20,8 +21,7 @@ interface Options {
 
 /** `clavis keys update ID`: changes name, scopes, allowlist, metadata or expiry. */
 export function registerKeysUpdate(keys: Command, ctx: CliContext): void {
-  keys
-    .command('update')
+  addRotationOptions(keys.command('update'), true)
     .description('Change the name, scopes, IP allowlist, metadata or expiry of a key')
     .argument('<id>', 'key id (key_…)')
     .option('--name <name>', 'new name')
@@ -55,6 +55,8 @@ Examples:
       if (o.anyIp === true) req.ipAllowlist = [];
       if (o.metadata !== undefined) req.metadata = o.metadata;
       if (o.expiresAt !== undefined) req.expiresAt = o.expiresAt;
+      const rotation = rotationRequest(o);
+      if (rotation !== undefined) req.rotation = rotation;
       const signing = signingRequest(o.signing, o.publicKey);
       if (signing !== undefined) req.signing = signing;
       if (Object.keys(req).length === 0) {

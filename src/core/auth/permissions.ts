@@ -28,6 +28,7 @@ export const PERMISSIONS = {
   'webhooks:write': 'Add and delete webhook endpoints',
   'playbooks:read': 'List the loaded playbooks',
   'playbooks:run': 'Run a playbook by hand (it suspends, rotates and revokes keys as its steps say)',
+  'scheduler:run': 'Run the rotation and expiry scheduler once, or dry-run it (operator workspace only, since it spans every workspace)',
   'mfa:self': "Enrol, confirm, read and remove TOTP for the calling token's own user",
 } as const;
 

@@ -11,6 +11,7 @@ import { displayStart, generateCredential, hashCredential, type Environment } fr
 import type { KeyPolicy } from './key-policy.ts';
 import { parseCidr } from './ip-allowlist.ts';
 import { hasHighRiskScope, isScope } from './scopes.ts';
+import { checkRotationPolicy, type RotationPolicy } from './rotation-policy.ts';
 
 export interface CreateKeyInput {
   name: string;
@@ -26,6 +27,8 @@ export interface CreateKeyInput {
   signing?: SigningInput | null;
   rateLimits?: RateLimit[];
   credits?: CreditPolicy | null;
+  /** Automatic rotation by the scheduler (docs/guides/rotation.md). */
+  rotation?: RotationPolicy | null;
 }
 
 /**
@@ -48,6 +51,8 @@ export interface UpdateKeyInput {
   rateLimits?: RateLimit[];
   /** null removes the credit quota. */
   credits?: CreditPolicy | null;
+  /** null removes the rotation policy. */
+  rotation?: RotationPolicy | null;
 }
 
 export interface IssuedKey {
@@ -66,6 +71,23 @@ export interface UpdatedKey {
 
 export interface RotatedKey extends IssuedKey {
   previous: ApiKeyRecord;
+}
+
+/** Work a caller adds to a key change: a throw in it rolls the whole change back. */
+export interface ChangeHooks {
+  /** Runs inside the change's transaction, with the key as it was before the change (the scheduler records its idempotency marker here). */
+  inTransaction?: (tx: Repos, key: ApiKeyRecord) => Promise<void>;
+}
+
+/** Work a caller adds to a rotation (the scheduler's rotation into the secrets vault). */
+export interface RotationHooks {
+  /**
+   * Runs before the transaction with the successor's plaintext key, e.g. to seal it for the vault:
+   * a key provider call must not run inside a transaction.
+   */
+  prepare?: (secret: string) => Promise<void>;
+  /** Runs inside the rotation's transaction once the successor is written; a throw rolls the rotation back. */
+  inTransaction?: (tx: Repos, successor: ApiKeyRecord) => Promise<void>;
 }
 
 /** Who acts, and in which workspace. */
@@ -101,6 +123,7 @@ function auditView(k: ApiKeyRecord): Record<string, unknown> {
     signing: k.enforcement.signing,
     rateLimits: k.enforcement.rateLimits,
     credits: k.enforcement.credits,
+    rotation: k.rotation,
   };
 }
 
@@ -201,12 +224,15 @@ export class KeyService {
     this.#checkHighRisk(scopes, ipAllowlist, signing);
     const rateLimits = this.#checkRateLimits(input.rateLimits ?? []);
     const credits = this.#checkCredits(input.credits ?? null);
+    const rotation = checkRotationPolicy(input.rotation ?? null, '/body/rotation');
+    this.#checkRotationSigning(rotation, signing);
     if (input.expiresAt !== undefined && input.ttlSeconds !== undefined) {
       throw new ClavisError('EXPIRY_CONFLICT', 'give expiresAt or ttlSeconds, not both', [{ field: '/body/ttlSeconds', message: 'conflicts with expiresAt' }]);
     }
     const max = this.#d.policy.maxTtlMs[input.environment];
     const requested = input.expiresAt ?? (input.ttlSeconds !== undefined ? now + input.ttlSeconds * 1000 : max === null ? null : now + max);
     const expiresAt = this.#checkExpiry(input.environment, requested, now, input.ttlSeconds !== undefined ? '/body/ttlSeconds' : '/body/expiresAt');
+    this.#checkRotationLifetime(rotation, now, expiresAt);
     const secret = generateCredential(this.#d.policy.prefix, input.environment, this.#d.random);
     const record: ApiKeyRecord = {
       id: this.#d.ids('key'),
@@ -229,6 +255,7 @@ export class KeyService {
       revokeReason: null,
       suspendedAt: null,
       enforcement: { signing, rateLimits, credits },
+      rotation,
     };
     // Sealing calls the key provider: before the transaction, which must not wait on a network.
     const signingSecret = await this.#issueSigningSecret(acting.workspaceId, record.id, signing, now);
@@ -273,6 +300,38 @@ export class KeyService {
     return updated;
   }
 
+  /**
+   * A vault rotation hands the consumer the successor key only: a new HMAC signing secret would be
+   * shown to nobody, and the successor could not sign. Such keys rotate by notice.
+   */
+  #checkRotationSigning(rotation: RotationPolicy | null, signing: KeySigning | null): void {
+    if (rotation?.mode === 'vault' && signing?.scheme === 'hmac-sha256') {
+      throw new ClavisError('VALIDATION_FAILED', '/body/rotation/mode: an HMAC-signing key cannot rotate into the vault (its new signing secret would reach nobody); use notify', [
+        { field: '/body/rotation/mode', message: 'vault rotation is not available for hmac-sha256 signing' },
+      ]);
+    }
+  }
+
+  /**
+   * A vault rotation falls due `graceHours` before the key expires: a key that lives no longer than
+   * that would be due at birth, and so would each successor (same lifetime), rotating every tick.
+   */
+  #checkRotationLifetime(rotation: RotationPolicy | null, createdAt: number, expiresAt: number | null): void {
+    if (rotation?.mode !== 'vault' || expiresAt === null || expiresAt - createdAt > rotation.graceHours * 3_600_000) return;
+    throw new ClavisError('VALIDATION_FAILED', '/body/rotation/graceHours: must be shorter than the key lifetime (a vault rotation falls due graceHours before expiry)', [
+      { field: '/body/rotation/graceHours', message: 'must be shorter than the key lifetime' },
+    ]);
+  }
+
+  /** The successor's plaintext, made before the rotation's transaction and handed to `prepare`. */
+  async #prepareSuccessor(acting: Acting, id: string, prepare: (secret: string) => Promise<void>): Promise<string> {
+    // The environment never changes after creation, so the key read here names the successor's.
+    const key = await this.get(acting.workspaceId, id);
+    const secret = generateCredential(this.#d.policy.prefix, key.environment, this.#d.random);
+    await prepare(secret);
+    return secret;
+  }
+
   #requireStatus(key: ApiKeyRecord, now: number, allowed: readonly KeyStatus[], operation: string): void {
     if (!allowed.includes(key.status)) throw new ClavisError('KEY_STATE_CONFLICT', `cannot ${operation} ${key.status === 'active' ? 'an' : 'a'} ${key.status} key`);
     if (key.expiresAt !== null && key.expiresAt <= now) throw new ClavisError('KEY_STATE_CONFLICT', `cannot ${operation} an expired key`);
@@ -311,15 +370,22 @@ export class KeyService {
         patch.enforcement = { ...(patch.enforcement ?? key.enforcement), credits: this.#checkCredits(input.credits) };
         changed.push('credits');
       }
+      if (input.rotation !== undefined) {
+        patch.rotation = checkRotationPolicy(input.rotation, '/body/rotation');
+        changed.push('rotation');
+      }
       this.#checkHighRisk(patch.scopes ?? key.scopes, patch.ipAllowlist ?? key.ipAllowlist, (patch.enforcement ?? key.enforcement).signing);
+      this.#checkRotationSigning(patch.rotation === undefined ? key.rotation : patch.rotation, (patch.enforcement ?? key.enforcement).signing);
+      this.#checkRotationLifetime(patch.rotation === undefined ? key.rotation : patch.rotation, key.createdAt, patch.expiresAt === undefined ? key.expiresAt : patch.expiresAt);
       return { patch, data: { changed } };
     });
     return { record, ...shownOnce(issued) };
   }
 
-  async suspend(acting: Acting, id: string, reason?: string): Promise<ApiKeyRecord> {
-    return this.#change(acting, id, 'key.suspended', async (key, now) => {
+  async suspend(acting: Acting, id: string, reason?: string, hooks: ChangeHooks = {}): Promise<ApiKeyRecord> {
+    return this.#change(acting, id, 'key.suspended', async (key, now, tx) => {
       this.#requireStatus(key, now, ['active'], 'suspend');
+      await hooks.inTransaction?.(tx, key);
       return { patch: { status: 'suspended', suspendedAt: now }, data: { reason: reason ?? null } };
     });
   }
@@ -342,8 +408,9 @@ export class KeyService {
    * Issues a successor with the same attributes and keeps the old key valid for the grace period,
    * never past its own expiry. The successor's lifetime is the old key's lifetime, within policy.
    */
-  async rotate(acting: Acting, id: string, gracePeriodSeconds?: number): Promise<RotatedKey> {
+  async rotate(acting: Acting, id: string, gracePeriodSeconds?: number, hooks: RotationHooks = {}): Promise<RotatedKey> {
     const graceMs = gracePeriodSeconds === undefined ? this.#d.policy.defaultGraceMs : gracePeriodSeconds * 1000;
+    const early = hooks.prepare === undefined ? undefined : await this.#prepareSuccessor(acting, id, hooks.prepare);
     let issued: IssuedKey | undefined;
     // The successor of an HMAC key gets its own secret, sealed for its id before the transaction.
     const successorId = this.#d.ids('key');
@@ -356,7 +423,7 @@ export class KeyService {
       if (hmac && signingSecret === undefined) throw new ClavisError('KEY_STATE_CONFLICT', "the key's signing requirement changed during the rotation; rotate again");
       const max = this.#d.policy.maxTtlMs[key.environment];
       const lifetime = key.expiresAt === null ? max : Math.min(key.expiresAt - key.createdAt, max ?? Number.POSITIVE_INFINITY);
-      const secret = generateCredential(this.#d.policy.prefix, key.environment, this.#d.random);
+      const secret = early ?? generateCredential(this.#d.policy.prefix, key.environment, this.#d.random);
       const successor: ApiKeyRecord = {
         ...key,
         id: successorId,
@@ -373,6 +440,7 @@ export class KeyService {
         revokeReason: null,
       };
       await tx.keys.insert(successor);
+      await hooks.inTransaction?.(tx, successor);
       if (hmac && signingSecret !== undefined) await tx.signingSecrets.put(signingSecret.record);
       await this.#d.audit.append(tx, { ...acting, action: 'key.created', target: { type: 'key', id: successor.id }, data: { ...auditView(successor), replacesId: key.id } });
       issued = { record: successor, secret, ...(hmac ? shownOnce(signingSecret) : {}) };

@@ -5,7 +5,7 @@
  */
 
 /** The events an endpoint may subscribe to (each is the audit action that causes it). */
-export const WEBHOOK_EVENT_TYPES = ['alert.raised', 'key.created', 'key.rotated', 'key.revoked', 'key.suspended', 'key.resumed', 'playbook.completed', 'playbook.failed', 'playbook.notify'] as const;
+export const WEBHOOK_EVENT_TYPES = ['alert.raised', 'key.created', 'key.rotated', 'key.revoked', 'key.suspended', 'key.resumed', 'key.rotation_due', 'key.expiring_soon', 'key.quota_low', 'playbook.completed', 'playbook.failed', 'playbook.notify'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 export interface WebhookEndpointRecord {

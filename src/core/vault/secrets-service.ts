@@ -40,6 +40,20 @@ export interface SecretVersionInfo {
   destroyedAt: number | null;
 }
 
+/**
+ * A version encrypted and wrapped ahead of the transaction that stores it ({@link SecretsService.prepareWrite}).
+ * Holds ciphertext only; the plaintext was dropped when it was sealed.
+ */
+export interface PreparedSecretWrite {
+  ref: SecretRef;
+  /** The version the secret must still be at when this one is stored (0: it must not exist). */
+  expected: number;
+  version: number;
+  keyVersion: number;
+  wrappedKey: Buffer;
+  ciphertext: Buffer;
+}
+
 /** How many times a write retries when another writer took the version it prepared. */
 const WRITE_ATTEMPTS = 5;
 
@@ -105,19 +119,11 @@ export class SecretsService {
     for (let attempt = 1; ; attempt += 1) {
       const current = (await this.#d.store.secrets.find(ref))?.currentVersion ?? 0;
       if (cas !== undefined && cas !== current) throw new ClavisError('CAS_MISMATCH', `cas ${cas} does not match the current version ${current}`);
-      const version = current + 1;
-      const state = await this.#keyringState();
-      const dataKey = newDataKey(this.#random);
-      const ciphertext = sealWithKey(dataKey, plaintext, secretAad('value', ref, version), this.#random);
-      const wrappedKey = await this.#withProvider((p) => p.wrap(dataKey, secretAad('data-key', ref, version), state.currentVersion));
-      dataKey.fill(0);
+      const prepared = await this.#prepare(ref, plaintext, current);
+      const version = prepared.version;
       try {
         await this.#d.store.transact(async (tx) => {
-          const now = this.#d.clock.now();
-          if (!(await tx.secrets.advance(ref, current, version, now))) throw new VersionTaken();
-          await tx.secrets.insertVersion({ ...ref, version, keyVersion: state.currentVersion, wrappedKey, ciphertext, createdAt: now, createdBy: acting.actor.id, deletedAt: null, destroyedAt: null });
-          const pruned = version > this.#d.maxVersions ? await tx.secrets.pruneVersions(ref, version - this.#d.maxVersions) : 0;
-          await this.#audit(tx, acting, ref, 'secret.written', { version, keyVersion: state.currentVersion, ...(cas !== undefined ? { cas } : {}), ...(pruned > 0 ? { prunedThrough: version - this.#d.maxVersions } : {}) });
+          if (!(await this.#commit(tx, acting, prepared, cas))) throw new VersionTaken();
         });
         return { version };
       } catch (err) {
@@ -126,6 +132,53 @@ export class SecretsService {
         if (attempt >= WRITE_ATTEMPTS) throw new ClavisError('CAS_MISMATCH', 'the secret changed under every attempt to write it; retry');
       }
     }
+  }
+
+  /**
+   * Encrypts `value` as the next version of the secret and has the key provider wrap its data key
+   * now, outside any transaction, so that {@link commitWrite} can store it inside the caller's own
+   * transaction, beside the change it belongs with: a scheduled rotation stores the successor key
+   * in the vault and rotates the key in one commit, or does neither.
+   *
+   * @example const p = await secrets.prepareWrite(ref, successorKey); await store.transact(async (tx) => { …; await secrets.commitWrite(tx, acting, p) })
+   */
+  async prepareWrite(ref: SecretRef, value: string): Promise<PreparedSecretWrite> {
+    checkSecretPath(ref.path);
+    const plaintext = Buffer.from(value, 'utf8');
+    if (plaintext.length > MAX_SECRET_BYTES) throw new ClavisError('VALIDATION_FAILED', `value: at most ${MAX_SECRET_BYTES} bytes`);
+    this.#d.keyring.provider();
+    return this.#prepare(ref, plaintext, (await this.#d.store.secrets.find(ref))?.currentVersion ?? 0);
+  }
+
+  /**
+   * Stores a prepared version in `tx` with its `secret.written` audit event. False, and nothing
+   * written, when another write took that version since it was prepared: prepare again.
+   */
+  async commitWrite(tx: Repos, acting: Acting, prepared: PreparedSecretWrite): Promise<boolean> {
+    return this.#commit(tx, acting, prepared, undefined);
+  }
+
+  async #prepare(ref: SecretRef, plaintext: Buffer, current: number): Promise<PreparedSecretWrite> {
+    const version = current + 1;
+    const state = await this.#keyringState();
+    const dataKey = newDataKey(this.#random);
+    const ciphertext = sealWithKey(dataKey, plaintext, secretAad('value', ref, version), this.#random);
+    try {
+      const wrappedKey = await this.#withProvider((p) => p.wrap(dataKey, secretAad('data-key', ref, version), state.currentVersion));
+      return { ref: { workspaceId: ref.workspaceId, environment: ref.environment, path: ref.path }, expected: current, version, keyVersion: state.currentVersion, wrappedKey, ciphertext };
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  async #commit(tx: Repos, acting: Acting, p: PreparedSecretWrite, cas: number | undefined): Promise<boolean> {
+    const now = this.#d.clock.now();
+    const { ref, version } = p;
+    if (!(await tx.secrets.advance(ref, p.expected, version, now))) return false;
+    await tx.secrets.insertVersion({ ...ref, version, keyVersion: p.keyVersion, wrappedKey: p.wrappedKey, ciphertext: p.ciphertext, createdAt: now, createdBy: acting.actor.id, deletedAt: null, destroyedAt: null });
+    const pruned = version > this.#d.maxVersions ? await tx.secrets.pruneVersions(ref, version - this.#d.maxVersions) : 0;
+    await this.#audit(tx, acting, ref, 'secret.written', { version, keyVersion: p.keyVersion, ...(cas !== undefined ? { cas } : {}), ...(pruned > 0 ? { prunedThrough: version - this.#d.maxVersions } : {}) });
+    return true;
   }
 
   /** Decrypts a version (the latest when none is named); the read is audited before the value is returned. */

@@ -7,6 +7,7 @@ import { alertsResolve } from './alerts-resolve.ts';
 import { playbooksList, playbooksRun } from './playbooks.ts';
 import { reportsEvidence } from './reports-evidence.ts';
 import { reportsHygiene } from './reports-hygiene.ts';
+import { schedulerRun } from './scheduler-run.ts';
 import { webhooksCreate } from './webhooks-create.ts';
 import { webhooksDelete } from './webhooks-delete.ts';
 import { webhooksDeliveries } from './webhooks-deliveries.ts';
@@ -81,6 +82,7 @@ export const V1_ROUTES: readonly RouteModule[] = [
   playbooksList,
   playbooksRun,
   reportsHygiene,
+  schedulerRun,
   reportsEvidence,
   ownersOffboard,
   ownersReinstate,

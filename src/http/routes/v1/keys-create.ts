@@ -4,7 +4,7 @@ import { authOf } from '../../plugins/auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { keyView } from '../../views.ts';
 import { createIsCritical } from './keys-critical.ts';
-import { Credits, EnvironmentSchema, RateLimits, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, Signing, SigningSecret, TtlSeconds } from './keys-schemas.ts';
+import { Credits, Rotation, EnvironmentSchema, RateLimits, ExpiresAt, IpAllowlist, Metadata, Name, OwnerId, Scopes, Signing, SigningSecret, TtlSeconds } from './keys-schemas.ts';
 
 const Body = Type.Object(
   {
@@ -19,6 +19,7 @@ const Body = Type.Object(
     signing: Type.Optional(Signing),
     rateLimits: Type.Optional(RateLimits),
     credits: Type.Optional(Credits),
+    rotation: Type.Optional(Rotation),
   },
   { additionalProperties: false },
 );

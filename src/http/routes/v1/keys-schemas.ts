@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ENVIRONMENTS } from '../../../core/keys/key-format.ts';
+import { ROTATION_BOUNDS } from '../../../core/keys/rotation-policy.ts';
+import { MAX_SECRET_PATH, SECRET_PATH_SOURCE } from '../../../core/vault/secret-path.ts';
 
 export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Human-readable name, 1–100 characters, no control characters' });
 export const EnvironmentSchema = Type.Union(ENVIRONMENTS.map((e) => Type.Literal(e)), { description: 'live, test or dev: a key verifies only in its own' });
@@ -49,4 +51,15 @@ export const Credits = Type.Object(
     refill: Type.Union([Type.Literal('daily'), Type.Literal('monthly'), Type.Literal('none')], { description: 'Back to quota at 00:00 UTC daily, on the 1st monthly, or never' }),
   },
   { additionalProperties: false, description: 'Credits consumed per request (QUOTA_EXCEEDED when spent)' },
+);
+export const Rotation = Type.Object(
+  {
+    everyDays: Type.Integer({ minimum: 1, maximum: ROTATION_BOUNDS.maxEveryDays, description: 'Rotation falls due this many days after the key was created' }),
+    graceHours: Type.Integer({ minimum: 0, maximum: ROTATION_BOUNDS.maxGraceHours, description: 'How long the old key keeps working after a rotation; shorter than the period (and, for vault, than the key lifetime)' }),
+    mode: Type.Union([Type.Literal('vault'), Type.Literal('notify')], {
+      description: '`vault`: the scheduler rotates the key and writes the successor into the secrets vault at vaultPath (due everyDays after creation, or graceHours before expiry if sooner); `notify`: it sends `key.rotation_due` once per period and the owner rotates',
+    }),
+    vaultPath: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_SECRET_PATH, pattern: SECRET_PATH_SOURCE, description: "Secret path in the key's workspace and environment where the successor is written (required for vault, not allowed for notify)" })),
+  },
+  { additionalProperties: false, description: 'Automatic rotation by the scheduler (docs/guides/rotation.md); a successor inherits it' },
 );

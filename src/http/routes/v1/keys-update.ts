@@ -4,10 +4,10 @@ import { authOf } from '../../plugins/auth.ts';
 import { IdParam, errorResponses } from '../../schemas/common.ts';
 import { keyView, type KeyView } from '../../views.ts';
 import { updateIsCritical } from './keys-critical.ts';
-import { Credits, ExpiresAt, RateLimits, IpAllowlist, Metadata, Name, Scopes, Signing, SigningSecret } from './keys-schemas.ts';
+import { Credits, Rotation, ExpiresAt, RateLimits, IpAllowlist, Metadata, Name, Scopes, Signing, SigningSecret } from './keys-schemas.ts';
 
 const Body = Type.Object(
-  { name: Type.Optional(Name), scopes: Type.Optional(Scopes), ipAllowlist: Type.Optional(IpAllowlist), metadata: Type.Optional(Metadata), expiresAt: Type.Optional(ExpiresAt), signing: Type.Optional(Type.Union([Signing, Type.Null()])), rateLimits: Type.Optional(RateLimits), credits: Type.Optional(Type.Union([Credits, Type.Null()])) },
+  { name: Type.Optional(Name), scopes: Type.Optional(Scopes), ipAllowlist: Type.Optional(IpAllowlist), metadata: Type.Optional(Metadata), expiresAt: Type.Optional(ExpiresAt), signing: Type.Optional(Type.Union([Signing, Type.Null()])), rateLimits: Type.Optional(RateLimits), credits: Type.Optional(Type.Union([Credits, Type.Null()])), rotation: Type.Optional(Type.Union([Rotation, Type.Null()])) },
   { additionalProperties: false, minProperties: 1 },
 );
 
