@@ -70,6 +70,6 @@ export async function verifyConsumer(
     ip: req.ip,
     signed,
   });
-  opts.usage?.record({ route: opts.route ?? 'consumer', code: result.code, ip: req.ip, workspaceId: opts.workspaceId ?? null, key: result.key });
+  opts.usage?.record({ route: opts.route ?? 'consumer', code: result.code, ip: req.ip, workspaceId: opts.workspaceId ?? null, key: result.key, scope: opts.scope });
   return result;
 }

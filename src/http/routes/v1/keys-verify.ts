@@ -67,7 +67,7 @@ export const keysVerify: RouteModule = (app, s) => {
       const r = await s.verifier.verify({ key: b.key, workspaceId, environment: b.environment, scope: b.scope, ip: b.ip, signed: b.signature, cost: b.cost });
       // Counted for usage and detection: a queue push, no I/O. The address located is the
       // consumer's (`ip`), else the caller's own.
-      s.usage.record({ route: 'verify-api', code: r.code, ip: b.ip ?? s.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), workspaceId, key: r.key });
+      s.usage.record({ route: 'verify-api', code: r.code, ip: b.ip ?? s.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), workspaceId, key: r.key, scope: b.scope });
       const k = r.key;
       return {
         valid: r.valid,
