@@ -50,6 +50,16 @@ export interface UsageMonitorOptions {
 
 const MAX_RETRY_FINDINGS = 1000;
 const OWNER_SNAPSHOT_LIMIT = 100_000;
+/**
+ * Events processed between two turns of the event loop. A drain costs ~1.7 µs per event; a whole
+ * batch of 4,096 in one go would hold every request behind it for ~7 ms, which is what the verify
+ * route's p99 latency showed. 256 events (~0.4 ms) is a pause no request notices.
+ */
+const DRAIN_SLICE = 256;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /**
  * Usage counting and detection. `record` is all the verify path pays: it queues a few fields,
@@ -193,7 +203,12 @@ export class UsageMonitor implements UsageSink {
       // One event object, refilled per verification: detectors and the recorder copy what they
       // keep, never the object (this loop runs for every verification).
       const e: UsageEvent = { at: 0, workspaceId: null, keyId: null, ownerId: null, keyCreatedAt: null, route: '', code: 'VALID', scope: null, ip: '', country: null, network: null, location: null };
+      let sliced = 0;
       for (const raw of queue) {
+        if (++sliced === DRAIN_SLICE) {
+          sliced = 0;
+          await nextTurn();
+        }
         const where = this.#geo.locate(raw.ip);
         e.at = raw.at;
         e.workspaceId = raw.workspaceId ?? raw.keyWorkspaceId;

@@ -56,6 +56,26 @@ beforeEach(async () => setup());
 afterEach(async () => store.close());
 
 describe('UsageMonitor', () => {
+  it('a long drain lets the event loop turn between slices (a queued request is not held behind it)', async () => {
+    const key = await newKey();
+    for (let i = 0; i < 2000; i++) services.usage.record(use({ key }));
+    expect(services.usage.stats().pendingEvents).toBe(2000);
+    let turnedAt: 'before' | 'during' | 'after' = 'before';
+    let drained = false;
+    const draining = services.usage.drain().then(() => {
+      drained = true;
+    });
+    setImmediate(() => {
+      turnedAt = drained ? 'after' : 'during';
+    });
+    await draining;
+    expect(turnedAt).toBe('during');
+    await services.usage.flush();
+    const minute = Math.floor(clock.now() / 60_000) * 60_000;
+    const series = await store.usage.series(acting.workspaceId, { keyId: key.id, from: minute, to: minute + 60_000, bucketMs: 60_000 });
+    expect(series.reduce((n, b) => n + b.count, 0)).toBe(2000);
+  });
+
   it('record only queues; flush writes minute buckets and last uses in one transaction', async () => {
     const key = await newKey();
     services.usage.record(use({ key }));
