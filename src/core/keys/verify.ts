@@ -154,7 +154,6 @@ export class KeyVerifier {
 
   /** Store lookup on a cache miss (the hit path stays synchronous: it is the hot one). */
   async #load(hash: string): Promise<CachedKey | null> {
-    if (this.#caching && this.#negative.get(hash) !== undefined) return null;
     const epoch = this.#epoch;
     const record = await this.#keys.findByHash(hash);
     const cacheable = this.#caching && epoch === this.#epoch;
@@ -182,8 +181,15 @@ export class KeyVerifier {
     const hash = hashCredential(req.key);
     const hit = this.#caching ? this.#cache.get(hash) : undefined;
     if (hit !== undefined) return this.#decide(hit, req);
-    // Not cached: the checksum refuses a mistyped or forged key before any store lookup.
+    // The miss path lives apart: a short verify() stays cheap for the optimiser to inline.
+    return this.#miss(req, hash);
+  }
+
+  #miss(req: VerifyRequest, hash: string): Promise<VerifyResult> {
+    // The checksum refuses a mistyped or forged key before any store lookup.
     if (parseCredential(req.key) === null) return Promise.resolve(MALFORMED);
+    // A hash known to be unknown is answered here, without a single await (guessed keys are cheap to send).
+    if (this.#caching && this.#negative.get(hash) !== undefined) return Promise.resolve(NOT_FOUND);
     return this.#fill(hash).then((entry) => (entry === null ? NOT_FOUND : this.#decide(entry, req)));
   }
 
