@@ -132,7 +132,7 @@ describe('the server (admin API and data API)', () => {
     /** The verify body of a request signed with the HMAC key. */
     const signature = (over: Partial<{ timestamp: number; nonce: string; signature: string; bodySha256: string }> = {}) => {
       const h = signRequest({ key: keys.hmac.key, signer: { scheme: 'hmac-sha256', secret: keys.hmac.secret }, method: 'POST', url: '/v1/orders', body: '{"qty":1}' });
-      return { method: 'POST', url: '/v1/orders', timestamp: Number(h['x-clavis-timestamp']), nonce: h['x-clavis-nonce'], signature: h['x-clavis-signature'], bodySha256: sha256Hex('{"qty":1}'), ...over };
+      return { method: 'POST', url: '/v1/orders', timestamp: Number(h['x-clavis-timestamp']), nonce: h['x-clavis-nonce'] ?? '', signature: h['x-clavis-signature'] ?? '', bodySha256: sha256Hex('{"qty":1}'), ...over };
     };
 
     it('garbage, non-base64 and wrong-length signatures: SIGNATURE_INVALID, for HMAC and Ed25519 keys alike', async () => {
@@ -346,7 +346,7 @@ describe('the gateway (clavis gateway)', () => {
     const big = 'a'.repeat(200 * 1024);
     expectProblem(await order(hmacHeaders('POST', '/v1/orders', big), big, 'signed 200 KB'), 413, 'BODY_TOO_LARGE', 'signed 200 KB');
     expectProblem(await order({ ...hmacHeaders('POST', '/v1/orders', '{}'), 'content-length': String(50 * 1024 * 1024) }, '', 'declared 50 MB'), 413, 'BODY_TOO_LARGE', 'declared 50 MB');
-    for (const [type, body] of [['application/json', '{"qty":'], ['text/plain', 'hello'], ['application/octet-stream', '\u0000\u0001']]) {
+    for (const [type, body] of [['application/json', '{"qty":'], ['text/plain', 'hello'], ['application/octet-stream', '\u0000\u0001']] as const) {
       const r = await send(base(), { method: 'POST', path: '/v1/orders', headers: { 'x-clavis-key': keys.plain, 'content-type': type }, body }, `unsigned ${type}`);
       expect(r.status, r.body).toBe(200);
       expect((r.json as Echo).body).toBe(body);
