@@ -24,7 +24,7 @@ export interface HygieneKeyRow {
 
 /** The periods the report judges by (days). */
 export interface HygieneOptions {
-  /** Keys older than this and not rotated are rotation-overdue. */
+  /** Keys older than this and not rotated are rotation-overdue (a key's own rotation policy, when set, wins). */
   rotationDays: number;
   /** Keys not used for this long (never used: since creation) are unused. */
   unusedDays: number;
@@ -114,7 +114,8 @@ export async function hygieneReport(deps: { store: Pick<Store, 'keys' | 'usage'>
     const unusedScopes = unusedScopesOf.get(k.id) ?? [];
     const findings: HygieneFinding[] = [];
     if (k.expiresAt === null) findings.push('no-expiry');
-    if (k.replacedById === null && now - k.createdAt > opts.rotationDays * DAY_MS) findings.push('rotation-overdue');
+    // A key's own rotation policy, when it has one, is the period it is held to.
+    if (k.replacedById === null && now - k.createdAt > (k.rotation?.everyDays ?? opts.rotationDays) * DAY_MS) findings.push('rotation-overdue');
     if (now - (used ?? k.createdAt) >= opts.unusedDays * DAY_MS) findings.push('unused');
     if (unusedScopes.length > 0) findings.push('over-privileged');
     if (hasHighRiskScope(k.scopes) && (k.ipAllowlist.length === 0 || k.enforcement.signing === null)) findings.push('high-risk-unprotected');

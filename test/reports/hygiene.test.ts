@@ -33,6 +33,8 @@ for (const c of STORES) {
       const old = await h.services.keys.create(acting, { name: 'old', environment: 'test', scopes: ['prices:read'] });
       const oldUsed = await h.services.keys.create(acting, { name: 'old-used', environment: 'test', scopes: ['prices:read'] });
       const rotated = await h.services.keys.create(acting, { name: 'rotated', environment: 'test', scopes: ['prices:read'] });
+      // Its own policy (a year) wins over the report's 90 days: not overdue at 100 days.
+      await h.services.keys.create(acting, { name: 'yearly', environment: 'test', scopes: ['prices:read'], rotation: { everyDays: 365, graceHours: 24, mode: 'notify' } });
       h.clock.advance(100 * DAY_MS);
       const forever = await h.services.keys.create(acting, { name: 'forever', environment: 'dev', scopes: ['prices:read'] });
       const fresh = await h.services.keys.create(acting, { name: 'fresh', environment: 'test', scopes: ['prices:read'] });
@@ -61,7 +63,8 @@ for (const c of STORES) {
       // Rotated: not overdue (it has a successor), but idle in its grace period; the successor is
       // new, and a key being replaced is not judged for over-privilege.
       expect(byName.get('rotated')).toEqual(['unused']);
-      expect(r.summary).toMatchObject({ flagged: 5, 'no-expiry': 1, 'rotation-overdue': 2, unused: 2, 'over-privileged': 1, 'high-risk-unprotected': 1 });
+      expect(byName.get('yearly')).toEqual(['unused', 'over-privileged']);
+      expect(r.summary).toMatchObject({ flagged: 6, 'no-expiry': 1, 'rotation-overdue': 2, unused: 3, 'over-privileged': 2, 'high-risk-unprotected': 1 });
       expect(r).toMatchObject({ rotationDays: 90, unusedDays: 90, overPrivilegeDays: 30 });
       expect(r.limitations).toEqual([OVER_PRIVILEGE_LIMITATION]);
       expect(r.keys.find((k) => k.name === 'old-used')?.lastUsedAt).toBe(new Date(h.clock.now() - DAY_MS).toISOString());
