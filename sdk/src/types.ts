@@ -518,6 +518,7 @@ export interface PlaybookRun {
   error: { code: string; message: string } | null;
   /** The successor's secret when a rotate step ran; shown only once. */
   newKeySecret: string | null;
+  newKeySigningSecret: string | null;
 }
 
 export type HygieneFinding = 'no-expiry' | 'rotation-overdue' | 'unused' | 'over-privileged' | 'high-risk-unprotected';

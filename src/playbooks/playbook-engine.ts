@@ -42,6 +42,8 @@ export interface PlaybookRun {
    * audited nor sent in a webhook. Runs fired by alerts drop it (rotate the successor to get one).
    */
   newKeySecret: string | null;
+  /** The successor's HMAC signing secret, under the same rule, when the key signs with HMAC-SHA256. */
+  newKeySigningSecret: string | null;
 }
 
 export interface PlaybookEngineDeps {
@@ -118,7 +120,7 @@ export class PlaybookEngine implements CompromisePlaybook {
     const ownerId = target.ownerId ?? key?.ownerId ?? undefined;
     if (key === null && playbook.steps.some(needsKey)) throw new ClavisError('PLAYBOOK_TARGET_MISSING', `playbook ${name} acts on a key: give --key`);
     if (ownerId === undefined && playbook.steps.some((s) => s.action === 'revoke-owner-keys')) throw new ClavisError('PLAYBOOK_TARGET_MISSING', `playbook ${name} acts on an owner: give --owner (or a key that has one)`);
-    const run: PlaybookRun = { runId: this.#d.ids('pbr'), playbook: name, dryRun, status: dryRun ? 'planned' : 'completed', steps: [], error: null, newKeySecret: null };
+    const run: PlaybookRun = { runId: this.#d.ids('pbr'), playbook: name, dryRun, status: dryRun ? 'planned' : 'completed', steps: [], error: null, newKeySecret: null, newKeySigningSecret: null };
     const base = { runId: run.runId, playbook: name, keyId: key?.id ?? null, ownerId: ownerId ?? null, alertId: target.alertId ?? null };
     if (!dryRun) await this.#audit(acting, 'playbook.started', base);
     const currentKeyId = key?.id ?? null;
@@ -132,6 +134,7 @@ export class PlaybookEngine implements CompromisePlaybook {
         const r = await this.#execute(step, acting, currentKeyId, ownerId, base, opts.revealSecret === true);
         outcome = { index, action: step.action, status: r.skipped ? 'skipped' : 'done', detail: r.detail, keyIds: r.keyIds };
         if (r.secret !== undefined) run.newKeySecret = r.secret;
+        if (r.signingSecret !== undefined) run.newKeySigningSecret = r.signingSecret;
       } catch (err) {
         const code = err instanceof ClavisError ? err.code : 'INTERNAL';
         const message = err instanceof Error ? err.message : String(err);
@@ -193,7 +196,7 @@ export class PlaybookEngine implements CompromisePlaybook {
     }
   }
 
-  async #execute(step: PlaybookStep, acting: Acting, keyId: string | null, ownerId: string | undefined, base: Record<string, unknown>, reveal: boolean): Promise<{ detail: string; keyIds: string[]; skipped?: boolean; secret?: string }> {
+  async #execute(step: PlaybookStep, acting: Acting, keyId: string | null, ownerId: string | undefined, base: Record<string, unknown>, reveal: boolean): Promise<{ detail: string; keyIds: string[]; skipped?: boolean; secret?: string; signingSecret?: string }> {
     const ws = acting.workspaceId;
     const need = (): string => {
       if (keyId === null) throw new ClavisError('PLAYBOOK_TARGET_MISSING', 'this step needs a key');
@@ -224,7 +227,7 @@ export class PlaybookEngine implements CompromisePlaybook {
           if (now.replacedById !== null) return { detail: `key was already rotated to ${now.replacedById}`, keyIds: [k.id, now.replacedById], skipped: true };
           throw err;
         }
-        return { detail: `rotated ${k.id} to ${r.record.id}`, keyIds: [k.id, r.record.id], ...(reveal ? { secret: r.secret } : {}) };
+        return { detail: `rotated ${k.id} to ${r.record.id}`, keyIds: [k.id, r.record.id], ...(reveal ? { secret: r.secret, ...(r.signingSecret !== undefined ? { signingSecret: r.signingSecret } : {}) } : {}) };
       }
       case 'revoke-key': {
         const k = await this.#d.keys.get(ws, need());

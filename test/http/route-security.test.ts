@@ -106,6 +106,13 @@ describe('route security suite', () => {
     }
   });
 
+  it('takes the Bearer scheme in any case (RFC 9110: auth schemes are case-insensitive)', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const res = await h.app.inject({ url: '/v1/keys', headers: { authorization: `${scheme} ${h.owner.secret}` } });
+      expect(res.statusCode, scheme).toBe(200);
+    }
+  });
+
   it('refuses every role that lacks the route permission, and lets every role that has it through auth', async () => {
     let denied = 0;
     for (const r of h.app.routeTable) {

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { signRequest } from '@clavis/sdk/signing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertType } from '../../src/monitor/thresholds.ts';
 import { SHIPPED_PLAYBOOKS_DIR, loadPlaybooks } from '../../src/playbooks/playbook-files.ts';
@@ -85,6 +87,7 @@ describe('running playbooks', () => {
     expect(run.status).toBe('completed');
     expect(run.steps.map((s) => `${s.action}:${s.status}`)).toEqual(['suspend-key:done', 'rotate-key:done', 'notify-webhook:done', 'snapshot-evidence:done']);
     expect(run.newKeySecret).toMatch(/^clv_test_/);
+    expect(res.json<{ newKeySigningSecret: string | null }>().newKeySigningSecret).toBeNull();
     const stored = await hh.store.keys.findById(hh.workspaceId, key.id);
     expect(stored).toMatchObject({ status: 'suspended' });
     expect(stored?.replacedById).toBe(run.steps[1]?.keyIds[1]);
@@ -99,6 +102,27 @@ describe('running playbooks', () => {
     const types = rx.received.map((r) => (wh.verify(r.body, { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) }) as { type: string }).type);
     expect(types.sort()).toEqual(['key.rotated', 'playbook.completed', 'playbook.notify']);
     expect(rx.received.map((r) => r.body).join('')).not.toContain(run.newKeySecret ?? 'x');
+  });
+
+  it('a manual rotation of an HMAC-signing key shows the successor its signing secret once, and the successor signs with it', async () => {
+    const hh = await harness();
+    const key = await createKey(hh, 'hmac', { signing: { scheme: 'hmac-sha256' } });
+    const res = await hh.app.inject({ method: 'POST', url: '/v1/playbooks/key-compromise/run', headers: bearer(hh.owner.secret), payload: { keyId: key.id } });
+    expect(res.statusCode, res.body).toBe(200);
+    const run = res.json<{ status: string; newKeySecret: string | null; newKeySigningSecret: string | null }>();
+    expect(run.status).toBe('completed');
+    expect(Buffer.from(run.newKeySigningSecret ?? '', 'base64')).toHaveLength(32);
+    const successor = run.newKeySecret ?? '';
+    const url = '/v1/prices';
+    const headers = signRequest({ key: successor, signer: { scheme: 'hmac-sha256', secret: run.newKeySigningSecret ?? '' }, method: 'GET', url, timestamp: hh.clock.now() });
+    const verify = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/keys/verify',
+      headers: bearer(hh.owner.secret),
+      payload: { key: successor, scope: 'prices:read', signature: { method: 'GET', url, timestamp: Number(headers['x-clavis-timestamp']), nonce: headers['x-clavis-nonce'], signature: headers['x-clavis-signature'], bodySha256: createHash('sha256').update('').digest('hex') } },
+    });
+    expect(verify.json<{ code: string }>().code).toBe('VALID');
+    expect(JSON.stringify(await hh.store.audit.list(hh.workspaceId, { limit: 1000 }))).not.toContain(run.newKeySigningSecret ?? 'x');
   });
 
   it('a dry run changes nothing and audits nothing', async () => {

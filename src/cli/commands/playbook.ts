@@ -13,6 +13,7 @@ function runText(r: PlaybookRun): string {
   const lines = [head, table];
   if (r.error !== null) lines.push(`Stopped: ${r.error.message} (${r.error.code})`);
   if (r.newKeySecret !== null) lines.push(`New key (it will not be shown again): ${r.newKeySecret}`);
+  if (r.newKeySigningSecret !== null) lines.push(`New signing secret (HMAC-SHA256; it will not be shown again): ${r.newKeySigningSecret}`);
   return `${lines.join('\n')}\n`;
 }
 

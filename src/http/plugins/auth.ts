@@ -34,7 +34,7 @@ export function authOf(request: FastifyRequest): AuthContext {
   return request.auth;
 }
 
-const BEARER = /^Bearer ([^\s]+)$/;
+const BEARER = /^Bearer ([^\s]+)$/i;
 
 /**
  * Authenticates every route that declares a permission, before the body is read: no trusted

@@ -22,6 +22,7 @@ const RunView = Type.Object({
   steps: Type.Array(Type.Object({ index: Type.Integer(), action: Action, status: Type.Union([Type.Literal('planned'), Type.Literal('done'), Type.Literal('skipped'), Type.Literal('failed')]), detail: Type.String(), keyIds: Type.Array(Type.String()) })),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
   newKeySecret: Type.Union([Type.String(), Type.Null()], { description: 'The successor key when a rotate step ran: shown only in this answer' }),
+  newKeySigningSecret: Type.Union([Type.String(), Type.Null()], { description: "The successor's HMAC-SHA256 signing secret when a rotate step ran on an HMAC-signing key: shown only in this answer" }),
 });
 
 const NameParam = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }) }, { additionalProperties: false });
