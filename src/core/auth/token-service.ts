@@ -3,7 +3,7 @@ import { TtlCache } from '../cache/ttl-cache.ts';
 import type { Clock } from '../clock.ts';
 import { ClavisError } from '../errors/registry.ts';
 import type { IdGenerator } from '../ids.ts';
-import { ADMIN_TOKEN_TYPE, displayStart, generateCredential, hashCredential, parseCredential } from '../keys/key-format.ts';
+import { ADMIN_TOKEN_TYPE, displayStart, generateCredential, hashCredential, parseCredential, parseCredentialShape } from '../keys/key-format.ts';
 import type { AdminTokenRecord, Role } from '../model.ts';
 import type { Page, Repos, Store } from '../ports/store.ts';
 import { canGrant, roleWithin } from './permissions.ts';
@@ -76,11 +76,14 @@ export class TokenService {
    * @example const ctx = await tokens.authenticate(bearer)
    */
   authenticate(bearer: string): AuthContext | Promise<AuthContext> {
-    const parsed = parseCredential(bearer);
-    if (parsed === null || parsed.type !== ADMIN_TOKEN_TYPE) throw new ClavisError('AUTH_INVALID', 'the admin token is malformed');
+    // The shape first; the checksum only before a store lookup (a cached token passed it, and
+    // any other string has another hash), as the key verifier does.
+    const shape = parseCredentialShape(bearer, false);
+    if (shape === null || shape.type !== ADMIN_TOKEN_TYPE) throw new ClavisError('AUTH_INVALID', 'the admin token is malformed');
     const hash = hashCredential(bearer);
     const cached = this.#caching ? this.#cache.get(hash) : undefined;
     if (cached !== undefined) return this.#context(cached);
+    if (parseCredential(bearer) === null) throw new ClavisError('AUTH_INVALID', 'the admin token is malformed');
     return this.#d.store.tokens.findByHash(hash).then((found) => {
       if (found === null) throw new ClavisError('AUTH_INVALID', 'the admin token is not known');
       if (this.#caching) this.#cache.set(hash, found);

@@ -44,28 +44,30 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
   app.decorateRequest('auth', null);
   const table: RouteInfo[] = [];
   app.decorate('routeTable', table);
-  // A callback hook that finishes synchronously for a cached token: an async hook would cost
-  // every admin request a promise and a microtask turn. No closure is made on that path either
-  // (tsx names every closure it creates, which costs a defineProperty call each time).
-  const authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
-    const permission = request.routeOptions.config.permission;
-    if (permission === null || permission === undefined) return done();
-    const header = request.headers.authorization;
-    if (header === undefined || header === '') return done(new ClavisError('AUTH_REQUIRED', 'send Authorization: Bearer <admin token>'));
-    const m = BEARER.exec(header);
-    if (m?.[1] === undefined) return done(new ClavisError('AUTH_INVALID', 'the Authorization header must be "Bearer <admin token>"'));
-    let ctx: AuthContext | Promise<AuthContext>;
-    try {
-      ctx = tokens.authenticate(m[1]);
-    } catch (err) {
-      return done(asError(err));
-    }
-    if (!(ctx instanceof Promise)) return done(admit(request, ctx, permission));
-    void ctx.then(
-      (resolved) => done(admit(request, resolved, permission)),
-      (err: unknown) => done(asError(err)),
-    );
-  };
+  // One hook per route, made at start-up with the route's permission: reading
+  // `request.routeOptions` per request builds a fresh options object each time. A callback hook
+  // that finishes synchronously for a cached token: an async hook would cost every admin request
+  // a promise and a microtask turn, and no closure is made on that path either (tsx names every
+  // closure it creates, which costs a defineProperty call each time).
+  const authenticateFor =
+    (permission: Permission) =>
+    (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+      const header = request.headers.authorization;
+      if (header === undefined || header === '') return done(new ClavisError('AUTH_REQUIRED', 'send Authorization: Bearer <admin token>'));
+      const m = BEARER.exec(header);
+      if (m?.[1] === undefined) return done(new ClavisError('AUTH_INVALID', 'the Authorization header must be "Bearer <admin token>"'));
+      let ctx: AuthContext | Promise<AuthContext>;
+      try {
+        ctx = tokens.authenticate(m[1]);
+      } catch (err) {
+        return done(asError(err));
+      }
+      if (!(ctx instanceof Promise)) return done(admit(request, ctx, permission));
+      void ctx.then(
+        (resolved) => done(admit(request, resolved, permission)),
+        (err: unknown) => done(asError(err)),
+      );
+    };
   app.addHook('onRoute', (route) => {
     const permission = route.config?.permission;
     if (permission === undefined && !route.url.startsWith('/docs')) {
@@ -76,7 +78,7 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
     }
     // A route-level hook, first in line, and only where a permission is declared: a global hook
     // would cost every public and data-API request a promise and a tick for nothing.
-    if (permission !== null && permission !== undefined) route.onRequest = [authenticate, ...[route.onRequest ?? []].flat()];
+    if (permission !== null && permission !== undefined) route.onRequest = [authenticateFor(permission), ...[route.onRequest ?? []].flat()];
   });
 }
 

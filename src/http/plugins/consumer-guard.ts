@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ClavisError, ERROR_CODES } from '../../core/errors/registry.ts';
-import { isScope } from '../../core/keys/scopes.ts';
+import { isScope, type Scope } from '../../core/keys/scopes.ts';
 import type { VerifyCode } from '../../core/keys/verify.ts';
 import { limitHeaders } from '../../core/limits/headers.ts';
 import type { ApiKeyRecord } from '../../core/model.ts';
@@ -86,17 +86,16 @@ export function registerConsumerGuard(app: FastifyInstance, s: Services): void {
     if (scope === undefined) return;
     if (route.config?.permission !== null) throw new Error(`route ${route.method.toString()} ${route.url} declares a consumerScope, so its permission must be null`);
     if (!isScope(scope)) throw new Error(`route ${route.method.toString()} ${route.url} declares an unknown consumerScope ${String(scope)}`);
-    // Route-level, so admin and public routes do not pay for it.
-    route.preValidation = [guard, ...[route.preValidation ?? []].flat()];
+    // Route-level, so admin and public routes do not pay for it; made here with the route's scope
+    // and path, because reading request.routeOptions builds a fresh object per request.
+    route.preValidation = [guardFor(scope, route.url), ...[route.preValidation ?? []].flat()];
   });
-  async function guard(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const scope = request.routeOptions.config.consumerScope;
-    if (scope === undefined) return;
+  const guardFor = (scope: Scope, path: string) => async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const bodySha256 = bodyHashes.get(request);
     const result = await verifyConsumer(
       s.verifier,
       { method: request.method, url: request.url, headers: request.headers, ip: s.clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for']), ...(bodySha256 === undefined ? {} : { bodySha256 }) },
-      { scope, environment: s.dataApi.environment, route: `${request.method} ${request.routeOptions.url ?? request.url}`, usage: s.usage },
+      { scope, environment: s.dataApi.environment, route: `${request.method} ${path}`, usage: s.usage },
     );
     reply.headers(limitHeaders({ limits: result.rateLimit, credits: result.credits }));
     if (result.valid && result.key !== undefined) {
@@ -106,5 +105,5 @@ export function registerConsumerGuard(app: FastifyInstance, s: Services): void {
     const code = result.code === 'VALID' ? 'MALFORMED' : result.code;
     if (ERROR_CODES[code].status === 401) reply.header('WWW-Authenticate', 'Bearer realm="clavis-data-api"');
     return sendProblem(reply, request, code, refusalDetail(code, scope));
-  }
+  };
 }

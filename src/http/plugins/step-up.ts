@@ -63,20 +63,18 @@ export function registerStepUp(app: FastifyInstance, mfa: StepUpChecker): void {
       description: `${typeof schema.description === 'string' ? `${schema.description}\n\n` : ''}**Critical operation** (${kind === 'always' ? 'always' : 'depending on the request'}): a caller whose user has TOTP sends a fresh code in \`X-Clavis-MFA\`; a workspace with requireMfa refuses callers without confirmed TOTP.`,
     };
     // Route-level and first in line: only critical routes pay for the check.
-    route.preHandler = [stepUp, ...[route.preHandler ?? []].flat()];
+    route.preHandler = [stepUpFor(critical, route.url), ...[route.preHandler ?? []].flat()];
   });
-  async function stepUp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const critical = request.routeOptions.config.critical;
-    if (critical === undefined || critical === false) return;
+  const stepUpFor = (critical: Exclude<Criticality, false>, path: string) => async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const auth = authOf(request);
     if (critical !== true && !(await critical(request, auth))) return;
     const header = request.headers[MFA_HEADER];
     const presented = Array.isArray(header) ? header.join(',') : header;
     try {
-      await mfa.stepUp(auth, presented, `${request.method} ${request.routeOptions.url ?? request.url}`);
+      await mfa.stepUp(auth, presented, `${request.method} ${path}`);
     } catch (err) {
       if (err instanceof StepUpError && err.retryAfterSeconds !== null) void reply.header('Retry-After', String(err.retryAfterSeconds));
       throw err;
     }
-  }
+  };
 }
