@@ -21,6 +21,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import type { AuditEvent } from '@clavis/sdk';
 import { canonicalRequest } from '@clavis/sdk/signing';
 import { Webhook } from 'standardwebhooks';
 
@@ -70,14 +71,8 @@ export interface Key {
   replacedById: string | null;
 }
 
-export interface AuditEntry {
-  id: string;
-  seq: number;
-  actor: { type: string; id: string };
-  action: string;
-  target: { type: string; id: string } | null;
-  data: Record<string, unknown>;
-}
+/** An audit event as GET /v1/audit/events lists it (the SDK's type). */
+export type AuditEntry = AuditEvent;
 
 export interface Delivery {
   headers: IncomingHttpHeaders;
