@@ -245,6 +245,19 @@ describe('the key lifecycle with HMAC signing', () => {
     expect(await h.store.signingSecrets.find(h.workspaceId, plain.record.id)).toBeNull();
   });
 
+  it('revoking a key, alone or in bulk, erases its sealed secret (crypto-shred); other keys keep theirs', async () => {
+    const one = await h.services.keys.create(acting, { name: 'one', environment: 'test', scopes: ['prices:read'], signing: { scheme: 'hmac-sha256' } });
+    const live = await h.services.keys.create(acting, { name: 'live', environment: 'live', scopes: ['prices:read'], signing: { scheme: 'hmac-sha256' } });
+    const kept = await h.services.keys.create(acting, { name: 'kept', environment: 'test', scopes: ['prices:read'], signing: { scheme: 'hmac-sha256' } });
+    await h.services.keys.revoke(acting, one.record.id, 'leaked');
+    expect(await h.store.signingSecrets.find(h.workspaceId, one.record.id)).toBeNull();
+    expect(await h.store.signingSecrets.find(h.workspaceId, kept.record.id)).not.toBeNull();
+    await h.services.bulkRevoke.revokeAll(acting, { reason: 'incident', environment: 'live' });
+    expect(await h.store.signingSecrets.find(h.workspaceId, live.record.id)).toBeNull();
+    expect(await h.store.signingSecrets.find(h.workspaceId, kept.record.id)).not.toBeNull();
+    expect(await verify(kept.secret, kept.signingSecret ?? '')).toBe('VALID');
+  });
+
   it('a signing requirement without a scheme is Ed25519, as before HMAC existed', async () => {
     const publicKey = Buffer.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', 'hex').toString('base64');
     const issued = await h.services.keys.create(acting, { name: 'e', environment: 'test', scopes: ['prices:read'], signing: { publicKey } });

@@ -398,8 +398,10 @@ export class KeyService {
   }
 
   async revoke(acting: Acting, id: string, reason: string): Promise<ApiKeyRecord> {
-    return this.#change(acting, id, 'key.revoked', async (key) => {
+    return this.#change(acting, id, 'key.revoked', async (key, _now, tx) => {
       if (key.status === 'revoked') throw new ClavisError('KEY_STATE_CONFLICT', 'the key is already revoked');
+      // A revoked key never verifies again: its HMAC secret is erased with it (crypto-shred).
+      if (key.enforcement.signing?.scheme === 'hmac-sha256') await tx.signingSecrets.delete(acting.workspaceId, id);
       return { patch: { status: 'revoked', revokedAt: this.#d.clock.now(), revokeReason: reason }, data: { reason } };
     });
   }

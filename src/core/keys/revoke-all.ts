@@ -54,6 +54,7 @@ export class BulkRevoker {
             if (key === null || key.status === 'revoked') continue;
             const next = await tx.keys.update(acting.workspaceId, key.id, { status: 'revoked', revokedAt: now, revokeReason: input.reason, updatedAt: now });
             if (next === null) continue;
+            if (key.enforcement.signing?.scheme === 'hmac-sha256') await tx.signingSecrets.delete(acting.workspaceId, key.id);
             await tx.changes.announce({ kind: 'key', hash: next.hash });
             await this.#d.audit.append(tx, { ...acting, action: 'key.revoked', target: { type: 'key', id: key.id }, data: { name: next.name, environment: next.environment, start: next.start, status: 'revoked', previousStatus: key.status, reason: input.reason, bulk: true } });
             out.push(next);
