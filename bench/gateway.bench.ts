@@ -23,15 +23,12 @@
  * response time autocannon reports. Any non-2xx answer, connection error or timeout fails the
  * benchmark.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../src/storage/open-store.ts';
+import { loadFailures, percentile, pooledLatencies, runLoad, startChild as spawnChild, stopChild, type Child, type LoadRun } from './lib/load.ts';
 import { emit, note, round } from './lib/measure.ts';
 import { servicesWithWorkspace, tempDir } from './lib/setup.ts';
 
@@ -72,79 +69,11 @@ if (process.argv[2] === 'upstream') {
 }
 
 // ---------------------------------------------------------------------------------------------
-// autocannon 8 ships no types: the part used here, typed by hand.
+// Child processes and load runs (bench/lib/load.ts)
 
-interface CannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
+function startChild(name: string, args: string[], env: Record<string, string>): Promise<Child> {
+  return spawnChild(name, args, { cwd: root, env });
 }
-interface CannonInstance {
-  on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): unknown;
-}
-type Cannon = (
-  opts: { url: string; connections: number; duration: number; headers: Record<string, string> },
-  done: (err: Error | null, result: CannonResult) => void,
-) => CannonInstance;
-
-function loadAutocannon(): Cannon {
-  const loaded: unknown = createRequire(import.meta.url)('autocannon');
-  if (typeof loaded !== 'function') throw new Error('autocannon did not load as a function');
-  return loaded as Cannon;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-interface Child {
-  name: string;
-  child: ChildProcessByStdio<null, Readable, null>;
-  info: Record<string, unknown>;
-}
-
-/** Spawns `node <args>` and waits for its first stdout line that is a JSON object. */
-async function startChild(name: string, args: string[], env: Record<string, string>): Promise<Child> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CLAVIS_')) clean[k] = v;
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
-  const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: no start-up line within 30 s`)), 30_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name}: exited before it listened (code ${code}, signal ${signal})`));
-    });
-    lines.on('line', (line) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        process.stderr.write(`[${name}] ${line}\n`);
-        return;
-      }
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-        clearTimeout(timer);
-        resolve({ ...parsed });
-      } else process.stderr.write(`[${name}] ${line}\n`);
-    });
-  });
-  return { name, child, info };
-}
-
-async function stopChild(c: Child): Promise<void> {
-  const { child } = c;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Load runs
 
 interface Run {
   seconds: number;
@@ -153,26 +82,9 @@ interface Run {
   latencies: Float64Array;
 }
 
-async function load(autocannon: Cannon, url: string, seconds: number, headers: Record<string, string>): Promise<Run> {
-  let latencies = new Float64Array(1 << 18);
-  let count = 0;
-  const result = await new Promise<CannonResult>((resolve, reject) => {
-    const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (err, res) => (err === null ? resolve(res) : reject(err)));
-    instance.on('response', (_client, statusCode, _bytes, ms) => {
-      if (statusCode < 200 || statusCode > 299) return;
-      if (count === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
-      }
-      latencies[count++] = ms;
-    });
-  });
-  const bad: string[] = [];
-  if (result.non2xx > 0) bad.push(`${result.non2xx} non-2xx`);
-  if (result.errors > 0) bad.push(`${result.errors} errors`);
-  if (result.timeouts > 0) bad.push(`${result.timeouts} timeouts`);
-  return { seconds: result.duration, ok: result['2xx'], bad, latencies: latencies.subarray(0, count) };
+async function load(url: string, seconds: number, headers: Record<string, string>): Promise<Run> {
+  const run: LoadRun = await runLoad({ url, connections: CONNECTIONS, seconds, headers });
+  return { seconds: run.seconds, ok: run.ok, bad: loadFailures(run), latencies: run.latencies };
 }
 
 /** CPU time a process has used, in ms (user + system, /proc/<pid>/stat at USER_HZ 100), or null. */
@@ -188,19 +100,8 @@ function cpuMs(pid: number | undefined): number | null {
   }
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
 function summarise(runs: readonly Run[]): { rps: number; ok: number; p50Ms: number; p99Ms: number; roundsRps: number[] } {
-  const all = new Float64Array(runs.reduce((n, r) => n + r.latencies.length, 0));
-  let at = 0;
-  for (const r of runs) {
-    all.set(r.latencies, at);
-    at += r.latencies.length;
-  }
-  all.sort();
+  const all = pooledLatencies(runs);
   const ok = runs.reduce((n, r) => n + r.ok, 0);
   const seconds = runs.reduce((n, r) => n + r.seconds, 0);
   return { rps: ok / seconds, ok, p50Ms: percentile(all, 50), p99Ms: percentile(all, 99), roundsRps: runs.map((r) => Math.round(r.ok / r.seconds)) };
@@ -209,7 +110,6 @@ function summarise(runs: readonly Run[]): { rps: number; ok: number; p50Ms: numb
 // ---------------------------------------------------------------------------------------------
 
 async function runBenchmark(): Promise<void> {
-  const autocannon = loadAutocannon();
   const tmp = tempDir();
   const children: Child[] = [];
   try {
@@ -255,14 +155,14 @@ async function runBenchmark(): Promise<void> {
 
     note(`gateway: warm-up, ${WARMUP_SECONDS} s at ${CONNECTIONS} connections per side`);
     for (const s of sides) {
-      const warm = await load(autocannon, s.url, WARMUP_SECONDS, headers);
+      const warm = await load(s.url, WARMUP_SECONDS, headers);
       if (warm.bad.length > 0) throw new Error(`${s.name} warm-up: ${warm.bad.join(', ')}`);
     }
     const direct: Run[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (const s of r % 2 === 0 ? sides : [...sides].reverse()) {
         const cpuBefore = cpuMs(s.pid);
-        const run = await load(autocannon, s.url, RUN_SECONDS, headers);
+        const run = await load(s.url, RUN_SECONDS, headers);
         const cpuAfter = cpuMs(s.pid);
         if (run.bad.length > 0) throw new Error(`${s.name} round ${r + 1}: ${run.bad.join(', ')}`);
         s.runs.push(run);
@@ -271,7 +171,7 @@ async function runBenchmark(): Promise<void> {
       }
     }
     // What the proxy itself costs: the upstream alone, once, after the comparison.
-    direct.push(await load(autocannon, `${upstreamUrl}${PATH}`, RUN_SECONDS, {}));
+    direct.push(await load(`${upstreamUrl}${PATH}`, RUN_SECONDS, {}));
     const [subject, baseline] = sides.map((s) => summarise(s.runs));
     const [subjectSide, baselineSide] = sides;
     if (subject === undefined || baseline === undefined || subjectSide === undefined || baselineSide === undefined) throw new Error('gateway: lost a side');

@@ -20,12 +20,9 @@
  * BENCH_CPU_PROF_DIR=<dir> starts both servers with `--cpu-prof`, writing to <dir>/clavis and
  * <dir>/bare-fastify (each profile is written when its server exits at the end).
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { loadFailures, pooledLatencies, percentile, runLoad, startChild, stopChild, type Child, type LoadRun } from './lib/load.ts';
 import { emit, note, round } from './lib/measure.ts';
 
 const CONNECTIONS = [50, 10] as const;
@@ -44,134 +41,25 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
 
 // ---------------------------------------------------------------------------------------------
-// autocannon 8 ships no types: the part used here, typed by hand.
+// Servers and load runs (bench/lib/load.ts)
 
-interface CannonOptions {
-  url: string;
-  method: 'POST';
-  connections: number;
-  duration: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-interface CannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  requests: { total: number; sent: number };
-  latency: { p50: number; p99: number; p99_9: number };
-  throughput: { total: number };
-}
-
-interface CannonInstance {
-  on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): unknown;
-}
-
-type Cannon = (opts: CannonOptions, done: (err: Error | null, result: CannonResult) => void) => CannonInstance;
-
-function loadAutocannon(): Cannon {
-  const loaded: unknown = createRequire(import.meta.url)('autocannon');
-  if (typeof loaded !== 'function') throw new Error('autocannon did not load as a function');
-  return loaded as Cannon;
-}
-const autocannon = loadAutocannon();
-
-// ---------------------------------------------------------------------------------------------
-// Servers
-
-interface Server {
-  name: string;
-  child: ChildProcessByStdio<null, Readable, null>;
-  info: Record<string, unknown>;
+interface Server extends Child {
   url: string;
 }
 
 async function startServer(name: string, file: string, nodeArgs: readonly string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(benchDir, 'servers', file)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
-  const first = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: no start-up line within 30 s`)), 30_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name}: exited before it listened (code ${code}, signal ${signal})`));
-    });
-  });
-  let info: unknown;
-  try {
-    info = JSON.parse(await first);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
-  // Anything else the server prints goes to stderr, where progress notes go.
-  lines.on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
-  if (typeof info !== 'object' || info === null || !('port' in info) || typeof info.port !== 'number') {
-    child.kill('SIGKILL');
+  const c = await startChild(name, [...nodeArgs, '--import', 'tsx', join(benchDir, 'servers', file)], { cwd: root });
+  if (typeof c.info.port !== 'number') {
+    await stopChild(c);
     throw new Error(`${name}: the start-up line has no port`);
   }
-  return { name, child, info: { ...info }, url: `http://127.0.0.1:${info.port}/v1/keys/verify` };
+  return { ...c, url: `http://127.0.0.1:${c.info.port}/v1/keys/verify` };
 }
 
-async function stopServer(server: Server): Promise<void> {
-  const { child } = server;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
+type Run = LoadRun;
 
-// ---------------------------------------------------------------------------------------------
-// Load runs
-
-interface Run {
-  seconds: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  bytes: number;
-  /** Response time of every 2xx response, ms. */
-  latencies: Float64Array;
-}
-
-async function load(url: string, connections: number, seconds: number, headers: Record<string, string>, body: string): Promise<Run> {
-  let latencies = new Float64Array(1 << 18);
-  let count = 0;
-  const result = await new Promise<CannonResult>((resolve, reject) => {
-    const instance = autocannon({ url, method: 'POST', connections, duration: seconds, headers, body }, (err, res) =>
-      err === null ? resolve(res) : reject(err),
-    );
-    instance.on('response', (_client, statusCode, _bytes, ms) => {
-      if (statusCode < 200 || statusCode > 299) return;
-      if (count === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
-      }
-      latencies[count++] = ms;
-    });
-  });
-  return {
-    seconds: result.duration,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    bytes: result.throughput.total,
-    latencies: latencies.subarray(0, count),
-  };
+function load(url: string, connections: number, seconds: number, headers: Record<string, string>, body: string): Promise<Run> {
+  return runLoad({ url, method: 'POST', connections, seconds, headers, body });
 }
 
 interface Summary {
@@ -188,21 +76,8 @@ interface Summary {
   roundsRps: number[];
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
-}
-
 function summarise(runs: readonly Run[]): Summary {
-  const total = runs.reduce((n, r) => n + r.latencies.length, 0);
-  const all = new Float64Array(total);
-  let at = 0;
-  for (const r of runs) {
-    all.set(r.latencies, at);
-    at += r.latencies.length;
-  }
-  all.sort();
+  const all = pooledLatencies(runs);
   const sum = (f: (r: Run) => number): number => runs.reduce((n, r) => n + f(r), 0);
   const ok = sum((r) => r.ok);
   const seconds = sum((r) => r.seconds);
@@ -222,13 +97,7 @@ function summarise(runs: readonly Run[]): Summary {
 }
 
 function failures(name: string, runs: readonly Run[]): string[] {
-  const out: string[] = [];
-  for (const r of runs) {
-    if (r.non2xx > 0) out.push(`${name}: ${r.non2xx} non-2xx response(s)`);
-    if (r.errors > 0) out.push(`${name}: ${r.errors} connection error(s)`);
-    if (r.timeouts > 0) out.push(`${name}: ${r.timeouts} timeout(s)`);
-  }
-  return out;
+  return runs.flatMap((r) => loadFailures(r).map((f) => `${name}: ${f}`));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,5 +206,5 @@ try {
     });
   }
 } finally {
-  for (const s of servers) await stopServer(s);
+  for (const s of servers) await stopChild(s);
 }
