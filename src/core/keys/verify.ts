@@ -174,43 +174,35 @@ export class KeyVerifier {
   }
 
   verify(req: VerifyRequest): Promise<VerifyResult> {
-    // Not an async function: a cached key without a signing requirement is decided without a
-    // single await, which is most of the verify traffic.
-    const shape = parseCredentialShape(req.key, false);
-    if (shape === null || shape.type === 'adm') return Promise.resolve(MALFORMED);
-    const hash = hashCredential(req.key);
-    const hit = this.#caching ? this.#cache.get(hash) : undefined;
-    if (hit !== undefined) return this.#decide(hit, req);
-    // The miss path lives apart: a short verify() stays cheap for the optimiser to inline.
-    return this.#miss(req, hash);
+    const r = this.verifyNow(req);
+    return r instanceof Promise ? r : Promise.resolve(r);
   }
 
   /**
-   * The answer when it needs no waiting at all — a malformed key, a hash cached as unknown, or a
-   * cached key whose checks end before the signature, rate-limit and credit stages (none
-   * required, or refused earlier) — and undefined otherwise, when the caller must use
-   * {@link verify}. Same pipeline, same answers; it lets an HTTP handler answer without a
-   * promise, which the verify route measurably pays for per request.
+   * The same pipeline as {@link verify}, answering without a promise whenever no waiting is
+   * needed: a malformed key, a hash cached as unknown, or a cached key whose checks end before the
+   * signature, rate-limit and credit stages (none required, or refused earlier) — most verify
+   * traffic. Otherwise a promise of the answer. It lets an HTTP handler answer synchronously,
+   * which the verify route measurably pays for per request.
    *
-   * @example const r = verifier.verifyNow(req) ?? (await verifier.verify(req))
+   * @example const r = verifier.verifyNow(req); const answer = r instanceof Promise ? await r : r
    */
-  verifyNow(req: VerifyRequest): VerifyResult | undefined {
+  verifyNow(req: VerifyRequest): VerifyResult | Promise<VerifyResult> {
     const shape = parseCredentialShape(req.key, false);
     if (shape === null || shape.type === 'adm') return MALFORMED;
     const hash = hashCredential(req.key);
     const hit = this.#caching ? this.#cache.get(hash) : undefined;
-    if (hit !== undefined) return this.#settle(hit, req);
-    if (parseCredential(req.key) === null) return MALFORMED;
-    if (this.#caching && this.#negative.get(hash) !== undefined) return NOT_FOUND;
-    return undefined;
+    if (hit !== undefined) return this.#settle(hit, req) ?? this.#finish(hit, req);
+    // The miss path lives apart: a short verifyNow() stays cheap for the optimiser to inline.
+    return this.#miss(req, hash);
   }
 
-  #miss(req: VerifyRequest, hash: string): Promise<VerifyResult> {
+  #miss(req: VerifyRequest, hash: string): VerifyResult | Promise<VerifyResult> {
     // The checksum refuses a mistyped or forged key before any store lookup.
-    if (parseCredential(req.key) === null) return Promise.resolve(MALFORMED);
+    if (parseCredential(req.key) === null) return MALFORMED;
     // A hash known to be unknown is answered here, without a single await (guessed keys are cheap to send).
-    if (this.#caching && this.#negative.get(hash) !== undefined) return Promise.resolve(NOT_FOUND);
-    return this.#fill(hash).then((entry) => (entry === null ? NOT_FOUND : this.#decide(entry, req)));
+    if (this.#caching && this.#negative.get(hash) !== undefined) return NOT_FOUND;
+    return this.#fill(hash).then((entry) => (entry === null ? NOT_FOUND : (this.#settle(entry, req) ?? this.#finish(entry, req))));
   }
 
   /** A cache miss: one load per hash at a time while caching (without caching, every verify reads). */
@@ -227,10 +219,8 @@ export class KeyVerifier {
     return loading;
   }
 
-  /** The checks after the lookup, in pipeline order. */
-  #decide(entry: CachedKey, req: VerifyRequest): Promise<VerifyResult> {
-    const settled = this.#settle(entry, req);
-    if (settled !== undefined) return Promise.resolve(settled);
+  /** The stages that wait, in pipeline order, after {@link #settle} let the key through. */
+  #finish(entry: CachedKey, req: VerifyRequest): Promise<VerifyResult> {
     const key = entry.record;
     if (key.enforcement.signing !== null) {
       return this.#checkSignature(entry, req.signed).then((code) => (code === null ? this.#meter(key, req) : { valid: false, code, key }));

@@ -63,15 +63,15 @@ export const keysVerify: RouteModule = (app, s) => {
     // hottest route of all. The schema still documents the answer (OpenAPI) and tests check it.
     serializerCompiler: () => (data) => JSON.stringify(data),
     // Not async: a cached key that needs no signature, limit or credit check is answered
-    // without a promise (verifyNow), which most verify traffic is; the rest awaits verify().
+    // without a promise (verifyNow), which most verify traffic is; the rest is awaited.
     handler: (req) => {
       const b = req.body;
       const workspaceId = authOf(req).workspaceId;
       const vr: VerifyRequest = { key: b.key, workspaceId, environment: b.environment, scope: b.scope, ip: b.ip, signed: b.signature, cost: b.cost };
       const ip = b.ip ?? s.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']);
-      const now = s.verifier.verifyNow(vr);
-      if (now !== undefined) return answer(s, now, workspaceId, ip, b.scope);
-      return s.verifier.verify(vr).then((r) => answer(s, r, workspaceId, ip, b.scope));
+      const r = s.verifier.verifyNow(vr);
+      if (r instanceof Promise) return r.then((settled) => answer(s, settled, workspaceId, ip, b.scope));
+      return answer(s, r, workspaceId, ip, b.scope);
     },
   });
 };
