@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord, Workspace } from '../../src/core/model.ts';
 import type { Store } from '../../src/core/ports/store.ts';
+import { keyRecord } from '../support/key-record.ts';
 
 export interface OpenedStore {
   store: Store;
@@ -23,30 +24,7 @@ function keyId(): string {
 }
 
 function apiKey(workspaceId: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
-  return {
-    id: keyId(),
-    workspaceId,
-    name: 'key',
-    environment: 'live',
-    start: 'clv_live_AbCd',
-    hash: createHash('sha256').update(randomBytes(16)).digest('hex'),
-    scopes: ['prices:read'],
-    status: 'active',
-    createdAt: T0,
-    updatedAt: T0,
-    expiresAt: null,
-    ipAllowlist: [],
-    metadata: {},
-    ownerId: null,
-    replacesId: null,
-    replacedById: null,
-    revokedAt: null,
-    revokeReason: null,
-    suspendedAt: null,
-    enforcement: { signing: null, rateLimits: [], credits: null },
-    rotation: null,
-    ...over,
-  };
+  return keyRecord({ id: keyId(), workspaceId, createdAt: T0, updatedAt: T0, ...over });
 }
 
 const ids = (keys: readonly ApiKeyRecord[]): string[] => keys.map((k) => k.id);

@@ -4,6 +4,7 @@ import type { Store } from '../../src/core/ports/store.ts';
 import type { AdminTokenRecord, ApiKeyRecord, AuditCheckpoint, AuditEvent, Workspace } from '../../src/core/model.ts';
 import type { QuoteRecord, SecretVersionRecord, TradeRecord } from '../../src/core/ports/store.ts';
 import type { AlertFilter, AlertRecord, UsageBucketRow, WebhookDeliveryRecord, WebhookEndpointRecord } from '../../src/core/ports/store.ts';
+import { keyRecord } from '../support/key-record.ts';
 import { runUsersContract } from './users-contract.ts';
 import { runSigningSecretsContract } from './signing-secrets-contract.ts';
 import { SCOPE_NOT_RECORDED } from '../../src/core/ports/monitor-store.ts';
@@ -33,30 +34,7 @@ function workspace(id: string, over: Partial<Workspace> = {}): Workspace {
 }
 
 function apiKey(workspaceId: string, id: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
-  return {
-    id,
-    workspaceId,
-    name: `key ${id}`,
-    environment: 'live',
-    start: 'clv_live_AbCd',
-    hash: hex(),
-    scopes: ['keys:read', 'keys:write'],
-    status: 'active',
-    createdAt: T0,
-    updatedAt: T0,
-    expiresAt: null,
-    ipAllowlist: [],
-    metadata: {},
-    ownerId: null,
-    replacesId: null,
-    replacedById: null,
-    revokedAt: null,
-    revokeReason: null,
-    suspendedAt: null,
-    enforcement: { signing: null, rateLimits: [], credits: null },
-    rotation: null,
-    ...over,
-  };
+  return keyRecord({ id, workspaceId, name: `key ${id}`, scopes: ['keys:read', 'keys:write'], createdAt: T0, updatedAt: T0, ...over });
 }
 
 function token(workspaceId: string, id: string, over: Partial<AdminTokenRecord> = {}): AdminTokenRecord {
